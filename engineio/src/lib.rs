@@ -1,0 +1,18 @@
+//! Engine.IO v4 server.
+//!
+//! Without default features this crate is the sans-IO protocol core: the [`packet`] and
+//! [`payload`] codecs, the [`handshake`] packet and the [`session`] state machine, which
+//! takes the current time as an argument and never touches a socket or a clock. The
+//! `server` feature (on by default) adds the hyper/tower service and the transports.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod handshake;
+pub mod packet;
+pub mod payload;
+pub mod reason;
+pub mod session;
+
+pub use config::{Config, TransportKind};
+pub use reason::DisconnectReason;

@@ -1,0 +1,172 @@
+//! The long-polling payload: several packets in one HTTP body.
+//!
+//! Packets are joined by the record separator `\x1e`; a binary message is `b` followed by the
+//! base64 of its bytes.
+//!
+//! ```
+//! use bytes::Bytes;
+//! use engineio::packet::{Packet, Probe, Text};
+//! use engineio::payload;
+//!
+//! let packets = [
+//!     Packet::Ping(Probe::No),
+//!     Packet::Message(Text::new(r#"2["chat","hi"]"#)),
+//!     Packet::Binary(Bytes::from_static(&[1, 2, 3])),
+//! ];
+//! let body = payload::encode(&packets);
+//! assert_eq!(body, "2\x1e42[\"chat\",\"hi\"]\x1ebAQID");
+//! assert_eq!(payload::decode(Bytes::from(body)).unwrap(), packets);
+//! ```
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use bytes::Bytes;
+
+use crate::packet::{Packet, PacketError};
+
+/// The record separator between packets.
+pub const SEPARATOR: u8 = 0x1e;
+
+/// Encodes packets as one polling payload.
+pub fn encode(packets: &[Packet]) -> String {
+    let mut out = String::with_capacity(packets.iter().map(encoded_len).sum::<usize>());
+    for (i, packet) in packets.iter().enumerate() {
+        if i > 0 {
+            out.push(char::from(SEPARATOR));
+        }
+        write(packet, &mut out);
+    }
+    out
+}
+
+/// Appends one packet's payload encoding.
+fn write(packet: &Packet, out: &mut String) {
+    match packet {
+        Packet::Binary(data) => {
+            out.push('b');
+            STANDARD.encode_string(data, out);
+        }
+        other => other.write_text(out),
+    }
+}
+
+/// The length of a packet in a payload, separator included; close enough for the open
+/// packet, exact for the others.
+pub fn encoded_len(packet: &Packet) -> usize {
+    1 + match packet {
+        Packet::Binary(data) => 1 + data.len().div_ceil(3) * 4,
+        Packet::Message(text) => 1 + text.len(),
+        Packet::Open(_) => 160,
+        Packet::Ping(_) | Packet::Pong(_) => 6,
+        _ => 1,
+    }
+}
+
+/// Decodes a polling payload into its packets.
+///
+/// Any packet that does not decode fails the whole payload: the reference server ends the
+/// session with `parse error` in that case, and so do we.
+pub fn decode(body: Bytes) -> Result<Vec<Packet>, PacketError> {
+    if body.is_empty() {
+        return Err(PacketError::Empty);
+    }
+    let mut packets = Vec::new();
+    let mut start = 0;
+    while start <= body.len() {
+        let end = body[start..]
+            .iter()
+            .position(|&b| b == SEPARATOR)
+            .map_or(body.len(), |i| start + i);
+        packets.push(decode_one(body.slice(start..end))?);
+        start = end + 1;
+    }
+    Ok(packets)
+}
+
+fn decode_one(data: Bytes) -> Result<Packet, PacketError> {
+    match data.first() {
+        Some(b'b') => STANDARD
+            .decode(&data[1..])
+            .map(|bytes| Packet::Binary(Bytes::from(bytes)))
+            .map_err(|_| PacketError::InvalidBase64),
+        _ => Packet::decode_text(data),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::{Probe, Text};
+    use proptest::prelude::*;
+
+    fn decode_str(s: &str) -> Result<Vec<Packet>, PacketError> {
+        decode(Bytes::copy_from_slice(s.as_bytes()))
+    }
+
+    #[test]
+    fn spec_examples() {
+        // From the protocol's "Payload" examples.
+        assert_eq!(
+            decode_str("4hello\x1e4€").unwrap(),
+            [
+                Packet::Message(Text::new("hello")),
+                Packet::Message(Text::new("€"))
+            ]
+        );
+        assert_eq!(
+            decode_str("4€\x1ebAQIDBA==").unwrap(),
+            [
+                Packet::Message(Text::new("€")),
+                Packet::Binary(Bytes::from_static(&[1, 2, 3, 4]))
+            ]
+        );
+        assert_eq!(decode_str("6").unwrap(), [Packet::Noop]);
+        assert_eq!(decode_str("2probe").unwrap(), [Packet::Ping(Probe::Yes)]);
+    }
+
+    #[test]
+    fn malformed_payloads_fail() {
+        assert_eq!(decode_str(""), Err(PacketError::Empty));
+        assert_eq!(decode_str("4a\x1e"), Err(PacketError::Empty));
+        assert_eq!(decode_str("\x1e4a"), Err(PacketError::Empty));
+        assert_eq!(decode_str("9x"), Err(PacketError::UnknownType));
+        assert_eq!(decode_str("4a\x1ebAQ$$"), Err(PacketError::InvalidBase64));
+        assert_eq!(decode_str("1x"), Err(PacketError::UnexpectedData));
+        assert_eq!(
+            decode(Bytes::from_static(b"4\xff\xfe")),
+            Err(PacketError::InvalidUtf8)
+        );
+    }
+
+    fn packet() -> impl Strategy<Value = Packet> {
+        prop_oneof![
+            Just(Packet::Close),
+            Just(Packet::Upgrade),
+            Just(Packet::Noop),
+            any::<bool>().prop_map(|p| Packet::Ping(if p { Probe::Yes } else { Probe::No })),
+            any::<bool>().prop_map(|p| Packet::Pong(if p { Probe::Yes } else { Probe::No })),
+            "[^\u{1e}]*".prop_map(|s| Packet::Message(Text::new(&s))),
+            proptest::collection::vec(any::<u8>(), 0..64)
+                .prop_map(|b| Packet::Binary(Bytes::from(b))),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn round_trip(packets in proptest::collection::vec(packet(), 1..8)) {
+            let body = encode(&packets);
+            prop_assert_eq!(decode(Bytes::from(body)).unwrap(), packets);
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(body in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let _ = decode(Bytes::from(body));
+        }
+
+        #[test]
+        fn encoded_len_bounds_the_payload(packets in proptest::collection::vec(packet(), 1..8)) {
+            let body = encode(&packets);
+            prop_assert!(body.len() <= packets.iter().map(encoded_len).sum::<usize>());
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! What goes into a session and what comes out of it.
+
+use std::time::Instant;
+
+use thiserror::Error;
+
+use super::state::{Heartbeat, PollingState, ProbeState, State};
+use super::Session;
+use crate::config::TransportKind;
+use crate::packet::{Message, Packet, Probe};
+use crate::reason::DisconnectReason;
+
+/// Something that happened to a session.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Input {
+    /// A packet arrived on a transport (a polling POST, or the current or probing WebSocket).
+    Recv(TransportKind, Packet),
+    /// A polling GET arrived and waits for packets.
+    PollStart,
+    /// The waiting GET's connection closed before it was answered.
+    PollAborted,
+    /// A polling POST started.
+    PostStart,
+    /// The polling POST finished.
+    PostEnd,
+    /// A WebSocket for this session opened: the upgrade probe starts.
+    ProbeOpened,
+    /// A transport ended with this reason (closed, failed, sent what could not be parsed,
+    /// or too much).
+    TransportEnded(TransportKind, DisconnectReason),
+    /// The layer above sends a message.
+    Send(Message),
+    /// The server closes the session after the client has read what is queued.
+    Close(DisconnectReason),
+}
+
+/// What the session asks of its driver.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// Tell the layer above.
+    Event(Event),
+    /// Write this packet on the WebSocket.
+    WsWrite(Packet),
+    /// Close the WebSocket (the current one, or the probe of a failed upgrade).
+    WsClose,
+    /// The waiting polling GET can take its payload with [`Session::take_payload`].
+    PollReady,
+    /// Nothing more to do before this instant (`None`: ever).
+    Wait(Option<Instant>),
+}
+
+/// Events for the layer above.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// The client sent a message.
+    Message(Message),
+    /// The client probed a WebSocket and is about to switch to it.
+    Upgrading,
+    /// The client now uses the WebSocket.
+    Upgraded,
+    /// The session ended.
+    Closed(DisconnectReason),
+}
+
+/// An input the session refuses. When the input also ended the session (an overlapping
+/// poll), the `Closed` event says so.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// The session is closed.
+    #[error("session closed")]
+    Closed,
+    /// A second GET while one is waiting.
+    #[error("overlapping poll")]
+    OverlappingGet,
+    /// A second POST while one is being read.
+    #[error("overlapping post")]
+    OverlappingPost,
+    /// A request on a transport the session does not use.
+    #[error("transport mismatch")]
+    TransportMismatch,
+    /// A WebSocket for a session that cannot upgrade (already upgrading or upgraded).
+    #[error("upgrade refused")]
+    UpgradeRefused,
+}
+
+impl Session {
+    /// Feeds one input.
+    pub fn handle(&mut self, now: Instant, input: Input) -> Result<(), SessionError> {
+        self.on_time(now);
+        match input {
+            Input::Recv(transport, packet) => self.recv(now, transport, packet),
+            Input::PollStart => self.poll_start(),
+            Input::PollAborted => {
+                self.close_now(DisconnectReason::TransportError);
+                Ok(())
+            }
+            Input::PostStart => self.post(true),
+            Input::PostEnd => self.post(false),
+            Input::ProbeOpened => self.probe_opened(now),
+            Input::TransportEnded(transport, reason) => {
+                self.transport_ended(transport, reason);
+                Ok(())
+            }
+            Input::Send(message) => self.send(message),
+            Input::Close(reason) => {
+                self.close(now, reason);
+                Ok(())
+            }
+        }
+    }
+
+    fn poll_start(&mut self) -> Result<(), SessionError> {
+        let polling = self.polling()?;
+        if polling.get_pending {
+            self.close_now(DisconnectReason::TransportError);
+            return Err(SessionError::OverlappingGet);
+        }
+        polling.get_pending = true;
+        polling.get_notified = false;
+        Ok(())
+    }
+
+    fn post(&mut self, start: bool) -> Result<(), SessionError> {
+        let polling = self.polling()?;
+        if start && polling.post_active {
+            self.close_now(DisconnectReason::TransportError);
+            return Err(SessionError::OverlappingPost);
+        }
+        polling.post_active = start;
+        Ok(())
+    }
+
+    fn polling(&mut self) -> Result<&mut PollingState, SessionError> {
+        let open = self.state.is_open() || matches!(self.state, State::Closing { .. });
+        match self.state.polling_mut() {
+            Some(polling) => Ok(polling),
+            None if open => Err(SessionError::TransportMismatch),
+            None => Err(SessionError::Closed),
+        }
+    }
+
+    fn probe_opened(&mut self, now: Instant) -> Result<(), SessionError> {
+        match self.state {
+            State::Polling(polling) if self.limits.allow_upgrades => {
+                self.state = State::Upgrading {
+                    polling,
+                    probe: ProbeState::Waiting,
+                    deadline: now + self.limits.upgrade_timeout,
+                };
+                Ok(())
+            }
+            State::Closing { .. } | State::Closed(_) => Err(SessionError::Closed),
+            _ => Err(SessionError::UpgradeRefused),
+        }
+    }
+
+    fn transport_ended(&mut self, transport: TransportKind, reason: DisconnectReason) {
+        if transport == TransportKind::WebSocket && self.is_upgrading() {
+            // A failed probe only cancels the upgrade; polling goes on.
+            self.abort_upgrade();
+            self.ws_close = false;
+        } else if self.transport_current(transport) {
+            self.close_now(reason);
+            if transport == TransportKind::WebSocket {
+                self.ws_close = false;
+            }
+        }
+    }
+
+    fn transport_current(&self, transport: TransportKind) -> bool {
+        match &self.state {
+            State::Closing { polling, .. } => {
+                (transport == TransportKind::Polling) == polling.is_some()
+            }
+            _ => self.transport() == Some(transport),
+        }
+    }
+
+    fn close(&mut self, now: Instant, reason: DisconnectReason) {
+        if !self.state.is_open() {
+            return;
+        }
+        if self.is_upgrading() {
+            self.abort_upgrade();
+        }
+        let polling = self.state.polling_mut().copied();
+        if polling.is_some() {
+            self.outbox.push_back(Packet::Close);
+        }
+        self.state = State::Closing {
+            reason,
+            polling,
+            deadline: now + self.limits.ping_timeout,
+        };
+    }
+
+    fn recv(
+        &mut self,
+        now: Instant,
+        from: TransportKind,
+        packet: Packet,
+    ) -> Result<(), SessionError> {
+        if self.is_upgrading() && from == TransportKind::WebSocket {
+            self.recv_probe(packet);
+            return Ok(());
+        }
+        if !self.state.is_open() {
+            // Packets after the end are dropped, as the reference server does.
+            return Ok(());
+        }
+        if !self.transport_current(from) {
+            return Err(SessionError::TransportMismatch);
+        }
+        match packet {
+            Packet::Message(text) => self.events.push_back(Event::Message(Message::Text(text))),
+            Packet::Binary(data) => self.events.push_back(Event::Message(Message::Binary(data))),
+            Packet::Pong(_) => self.on_pong(now),
+            // EIO4 pings go from server to client only.
+            Packet::Ping(_) => self.close_now(DisconnectReason::TransportError),
+            Packet::Close => self.close_now(DisconnectReason::TransportClose),
+            Packet::Open(_) | Packet::Upgrade | Packet::Noop => {}
+        }
+        Ok(())
+    }
+
+    fn on_pong(&mut self, now: Instant) {
+        if let Heartbeat::AwaitingPong { .. } = self.heartbeat {
+            self.heartbeat = Heartbeat::Idle {
+                next_ping: now + self.limits.ping_interval,
+            };
+        }
+    }
+
+    fn recv_probe(&mut self, packet: Packet) {
+        let State::Upgrading { probe, .. } = &mut self.state else {
+            return;
+        };
+        match (*probe, packet) {
+            (ProbeState::Waiting, Packet::Ping(Probe::Yes)) => {
+                *probe = ProbeState::Answer;
+                self.events.push_back(Event::Upgrading);
+            }
+            (ProbeState::Answered, Packet::Upgrade) => self.upgraded(),
+            _ => self.abort_upgrade(),
+        }
+    }
+
+    fn upgraded(&mut self) {
+        let pending = self
+            .state
+            .polling_mut()
+            .is_some_and(|p| p.get_pending && !p.get_notified);
+        self.state = State::WebSocket;
+        self.events.push_back(Event::Upgraded);
+        // A poll still held returns a noop; the queued packets go over the WebSocket.
+        self.release_poll = pending;
+    }
+}

@@ -1,0 +1,331 @@
+//! The session state machine: heartbeat, upgrade, close. Pure: time is passed in.
+//!
+//! Feed one [`Input`] with [`Session::handle`], then drain [`Session::poll_output`] until it
+//! returns [`Output::Wait`]. A polling GET takes its body with [`Session::take_payload`].
+//!
+//! ```
+//! use engineio::session::{Input, Output, Session, Event};
+//! use engineio::packet::{Message, Packet, Text};
+//! use engineio::{Config, DisconnectReason, TransportKind};
+//! use std::time::{Duration, Instant};
+//!
+//! let config = Config::default();
+//! let start = Instant::now();
+//! let mut session = Session::new("sid".into(), &config, TransportKind::WebSocket, start);
+//! assert!(matches!(session.poll_output(start), Output::WsWrite(Packet::Open(_))));
+//! session.handle(start, Input::Recv(TransportKind::WebSocket, Packet::Message(Text::new("hi")))).unwrap();
+//! assert_eq!(session.poll_output(start), Output::Event(Event::Message(Message::Text(Text::new("hi")))));
+//!
+//! // No pong within pingInterval + pingTimeout: the session ends.
+//! let later = start + config.ping_interval;
+//! assert_eq!(session.poll_output(later), Output::WsWrite(Packet::Ping(engineio::packet::Probe::No)));
+//! let too_late = later + config.ping_timeout;
+//! assert_eq!(session.poll_output(too_late), Output::Event(Event::Closed(DisconnectReason::PingTimeout)));
+//! ```
+
+mod input;
+mod state;
+#[cfg(test)]
+mod tests;
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use crate::config::{Config, TransportKind};
+use crate::handshake::{millis, OpenPacket};
+use crate::packet::{Message, Packet};
+use crate::payload;
+use crate::reason::DisconnectReason;
+
+pub use input::{Event, Input, Output, SessionError};
+use state::{Heartbeat, PollingState, ProbeState, State};
+
+/// The timing and limits a session needs from [`Config`].
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    ping_interval: Duration,
+    ping_timeout: Duration,
+    upgrade_timeout: Duration,
+    max_buffered_packets: usize,
+    allow_upgrades: bool,
+}
+
+/// One Engine.IO session.
+#[derive(Debug)]
+pub struct Session {
+    sid: String,
+    limits: Limits,
+    state: State,
+    heartbeat: Heartbeat,
+    /// Packets for the client, in order, on whichever transport is current.
+    outbox: VecDeque<Packet>,
+    /// Events for the layer above.
+    events: VecDeque<Event>,
+    /// The WebSocket (current or probing) must be closed.
+    ws_close: bool,
+    /// A GET held when the session upgraded must be answered.
+    release_poll: bool,
+}
+
+impl Session {
+    /// Starts a session on `transport`; its first output is the open packet.
+    pub fn new(sid: String, config: &Config, transport: TransportKind, now: Instant) -> Self {
+        let open = OpenPacket {
+            sid: sid.clone(),
+            upgrades: config.upgrades(transport),
+            ping_interval: millis(config.ping_interval),
+            ping_timeout: millis(config.ping_timeout),
+            max_payload: u64::try_from(config.max_payload).unwrap_or(u64::MAX),
+        };
+        let state = match transport {
+            TransportKind::Polling => State::Polling(PollingState::default()),
+            TransportKind::WebSocket => State::WebSocket,
+        };
+        Self {
+            sid,
+            limits: Limits {
+                ping_interval: config.ping_interval,
+                ping_timeout: config.ping_timeout,
+                upgrade_timeout: config.upgrade_timeout,
+                max_buffered_packets: config.max_buffered_packets.max(1),
+                allow_upgrades: config.allow_upgrades && config.websocket,
+            },
+            state,
+            heartbeat: Heartbeat::Idle {
+                next_ping: now + config.ping_interval,
+            },
+            outbox: VecDeque::from([Packet::Open(open)]),
+            events: VecDeque::new(),
+            ws_close: false,
+            release_poll: false,
+        }
+    }
+
+    /// The session id.
+    pub fn sid(&self) -> &str {
+        &self.sid
+    }
+
+    /// The current transport; `None` once the session is closing or closed.
+    pub fn transport(&self) -> Option<TransportKind> {
+        match self.state {
+            State::Polling(_) | State::Upgrading { .. } => Some(TransportKind::Polling),
+            State::WebSocket => Some(TransportKind::WebSocket),
+            State::Closing { .. } | State::Closed(_) => None,
+        }
+    }
+
+    /// Whether the session is over (its `Closed` event may still be waiting in the outputs).
+    pub fn is_closed(&self) -> bool {
+        matches!(self.state, State::Closed(_))
+    }
+
+    /// Whether an upgrade is in progress.
+    pub fn is_upgrading(&self) -> bool {
+        matches!(self.state, State::Upgrading { .. })
+    }
+
+    /// The next instant at which the session has something to do on its own.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        match &self.state {
+            State::Polling(_) | State::WebSocket => Some(self.heartbeat.deadline()),
+            State::Upgrading { deadline, .. } => Some(self.heartbeat.deadline().min(*deadline)),
+            State::Closing { deadline, .. } => Some(*deadline),
+            State::Closed(_) => None,
+        }
+    }
+
+    /// The next thing to do. Call until it returns [`Output::Wait`].
+    pub fn poll_output(&mut self, now: Instant) -> Output {
+        self.on_time(now);
+        if let Some(event) = self.events.pop_front() {
+            return Output::Event(event);
+        }
+        if let Some(packet) = self.next_ws_write() {
+            return Output::WsWrite(packet);
+        }
+        if self.ws_close {
+            self.ws_close = false;
+            return Output::WsClose;
+        }
+        if self.poll_ready() {
+            return Output::PollReady;
+        }
+        Output::Wait(self.next_deadline())
+    }
+
+    /// The packets a polling GET returns now, at most about `max_bytes` of them (always at
+    /// least one). `None` when there is nothing to send yet.
+    pub fn take_payload(&mut self, max_bytes: usize) -> Option<Vec<Packet>> {
+        let release = matches!(
+            self.state,
+            State::Upgrading {
+                probe: ProbeState::Answered,
+                ..
+            }
+        );
+        let packets = if matches!(self.state, State::WebSocket) {
+            // The packets now go over the WebSocket; the poll only has to end.
+            self.release_poll = false;
+            vec![Packet::Noop]
+        } else if self.outbox.is_empty() {
+            // A poll held during an upgrade must return so the client can finish it.
+            release.then(|| vec![Packet::Noop])?
+        } else {
+            self.drain_outbox(max_bytes)
+        };
+        if let Some(polling) = self.state.polling_mut() {
+            polling.get_pending = false;
+            polling.get_notified = false;
+        }
+        if packets.last() == Some(&Packet::Close) {
+            if let State::Closing { reason, .. } = self.state {
+                self.finish(reason);
+            }
+        }
+        Some(packets)
+    }
+
+    fn drain_outbox(&mut self, max_bytes: usize) -> Vec<Packet> {
+        let mut size = 0;
+        let mut packets = Vec::new();
+        while let Some(packet) = self.outbox.front() {
+            size += payload::encoded_len(packet);
+            if size > max_bytes && !packets.is_empty() {
+                break;
+            }
+            packets.extend(self.outbox.pop_front());
+        }
+        packets
+    }
+
+    fn next_ws_write(&mut self) -> Option<Packet> {
+        match &mut self.state {
+            State::WebSocket => self.outbox.pop_front(),
+            State::Closing { polling: None, .. } => self.outbox.pop_front(),
+            State::Upgrading { probe, .. } if *probe == ProbeState::Answer => {
+                *probe = ProbeState::Answered;
+                Some(Packet::Pong(crate::packet::Probe::Yes))
+            }
+            _ => None,
+        }
+        .or_else(|| self.close_drained_ws())
+    }
+
+    /// A WebSocket session that is closing closes once its packets are written.
+    fn close_drained_ws(&mut self) -> Option<Packet> {
+        if let State::Closing {
+            reason,
+            polling: None,
+            ..
+        } = self.state
+        {
+            self.ws_close = true;
+            self.finish(reason);
+        }
+        None
+    }
+
+    fn poll_ready(&mut self) -> bool {
+        if self.release_poll {
+            self.release_poll = false;
+            return true;
+        }
+        let has_payload = !self.outbox.is_empty()
+            || matches!(
+                self.state,
+                State::Upgrading {
+                    probe: ProbeState::Answered,
+                    ..
+                }
+            );
+        match self.state.polling_mut() {
+            Some(p) if p.get_pending && !p.get_notified && has_payload => {
+                p.get_notified = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Queues a packet for the client; a client that stopped reading is dropped.
+    fn push(&mut self, packet: Packet) {
+        if self.outbox.len() >= self.limits.max_buffered_packets {
+            self.close_now(DisconnectReason::TransportError);
+            return;
+        }
+        self.outbox.push_back(packet);
+    }
+
+    /// Ends the session at once, telling a waiting poll or the WebSocket.
+    fn close_now(&mut self, reason: DisconnectReason) {
+        if !self.state.is_open() && !matches!(self.state, State::Closing { .. }) {
+            return;
+        }
+        self.outbox.clear();
+        // The upgrade probe, if any, dies with the session.
+        let upgrading = matches!(self.state, State::Upgrading { .. });
+        match self.state.polling_mut() {
+            Some(polling) => {
+                self.ws_close = upgrading;
+                if polling.get_pending {
+                    self.release_poll = true;
+                    self.outbox.push_back(Packet::Close);
+                }
+            }
+            None => self.ws_close = true,
+        }
+        self.finish(reason);
+    }
+
+    fn finish(&mut self, reason: DisconnectReason) {
+        let keep_poll = self.outbox.front() == Some(&Packet::Close);
+        self.state = State::Closed(reason);
+        if !keep_poll {
+            self.outbox.clear();
+        }
+        self.events.push_back(Event::Closed(reason));
+    }
+
+    /// Fires the timers that are due.
+    fn on_time(&mut self, now: Instant) {
+        match self.state {
+            State::Upgrading { deadline, .. } if now >= deadline => self.abort_upgrade(),
+            State::Closing {
+                reason, deadline, ..
+            } if now >= deadline => self.finish(reason),
+            _ => {}
+        }
+        if !self.state.is_open() {
+            return;
+        }
+        match self.heartbeat {
+            Heartbeat::Idle { next_ping } if now >= next_ping => {
+                self.heartbeat = Heartbeat::AwaitingPong {
+                    deadline: now + self.limits.ping_timeout,
+                };
+                self.push(Packet::Ping(crate::packet::Probe::No));
+            }
+            Heartbeat::AwaitingPong { deadline } if now >= deadline => {
+                self.close_now(DisconnectReason::PingTimeout);
+            }
+            _ => {}
+        }
+    }
+
+    fn abort_upgrade(&mut self) {
+        if let State::Upgrading { polling, .. } = self.state {
+            self.state = State::Polling(polling);
+            self.ws_close = true;
+        }
+    }
+
+    /// Queues a message for the client.
+    fn send(&mut self, message: Message) -> Result<(), SessionError> {
+        if !self.state.is_open() {
+            return Err(SessionError::Closed);
+        }
+        self.push(message.into_packet());
+        Ok(())
+    }
+}

@@ -1,0 +1,91 @@
+//! The states of a session and of its heartbeat.
+
+use std::time::Instant;
+
+use crate::reason::DisconnectReason;
+
+/// What the long-polling transport of a session is doing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct PollingState {
+    /// A GET is waiting for packets.
+    pub(crate) get_pending: bool,
+    /// The waiting GET was told that its payload is ready.
+    pub(crate) get_notified: bool,
+    /// A POST is being read.
+    pub(crate) post_active: bool,
+}
+
+/// How far the upgrade probe went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProbeState {
+    /// The new WebSocket is open; `2probe` has not come yet.
+    Waiting,
+    /// `2probe` came; `3probe` must be written.
+    Answer,
+    /// `3probe` was written; waiting for `5`.
+    Answered,
+}
+
+/// The session's state machine. Data that exists in one state lives in its variant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum State {
+    /// Long-polling is the transport.
+    Polling(PollingState),
+    /// Long-polling is the transport while a WebSocket probes the upgrade.
+    Upgrading {
+        polling: PollingState,
+        probe: ProbeState,
+        deadline: Instant,
+    },
+    /// WebSocket is the transport.
+    WebSocket,
+    /// The server closes the session once the client has read what is queued.
+    Closing {
+        reason: DisconnectReason,
+        polling: Option<PollingState>,
+        deadline: Instant,
+    },
+    /// The session is over.
+    Closed(DisconnectReason),
+}
+
+impl State {
+    /// The polling transport's state, when polling is (still) the transport.
+    pub(crate) fn polling_mut(&mut self) -> Option<&mut PollingState> {
+        match self {
+            State::Polling(polling)
+            | State::Upgrading { polling, .. }
+            | State::Closing {
+                polling: Some(polling),
+                ..
+            } => Some(polling),
+            _ => None,
+        }
+    }
+
+    /// Whether the session still exchanges messages.
+    pub(crate) fn is_open(&self) -> bool {
+        matches!(
+            self,
+            State::Polling(_) | State::Upgrading { .. } | State::WebSocket
+        )
+    }
+}
+
+/// The server-driven heartbeat: ping every interval, expect a pong within the timeout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Heartbeat {
+    /// The next ping goes out at this instant.
+    Idle { next_ping: Instant },
+    /// A ping went out; without a pong by this instant the session ends.
+    AwaitingPong { deadline: Instant },
+}
+
+impl Heartbeat {
+    pub(crate) fn deadline(self) -> Instant {
+        match self {
+            Heartbeat::Idle { next_ping } => next_ping,
+            Heartbeat::AwaitingPong { deadline } => deadline,
+        }
+    }
+}
