@@ -16,3 +16,6 @@ pub mod session;
 
 pub use config::{Config, TransportKind};
 pub use reason::DisconnectReason;
+
+#[cfg(feature = "server")]
+pub mod server;

@@ -1,0 +1,241 @@
+//! One driver task per session: it feeds the session, drains its outputs, writes the
+//! WebSocket and calls the handler. Locks are held only to feed or drain, never across
+//! `.await` or a callback.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use tokio::sync::Notify;
+
+use super::socket::{Handler, Handshake, Socket};
+use super::websocket::{FrameIo, ReadError, Ws};
+use super::Sessions;
+use crate::packet::Packet;
+use crate::session::{Event, Input, Output, Session, SessionError};
+use crate::{DisconnectReason, TransportKind};
+
+/// The state of a session shared by its driver, its requests and its sockets.
+pub(crate) struct Shared {
+    pub(crate) sid: String,
+    pub(crate) handshake: Handshake,
+    session: Mutex<Session>,
+    /// Wakes the driver: new input, or a WebSocket handed over.
+    wake: Notify,
+    /// Wakes a polling GET held for packets.
+    pub(crate) poll: Notify,
+    /// A WebSocket handed to the driver by an upgrade request.
+    ws_slot: Mutex<Option<Ws>>,
+}
+
+/// The current time, from tokio's clock so that tests can pause it.
+pub(crate) fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
+impl Shared {
+    pub(crate) fn new(session: Session, handshake: Handshake) -> Self {
+        Self {
+            sid: session.sid().to_owned(),
+            handshake,
+            session: Mutex::new(session),
+            wake: Notify::new(),
+            poll: Notify::new(),
+            ws_slot: Mutex::new(None),
+        }
+    }
+
+    /// Locks the session. A panic elsewhere cannot leave it half-updated in a way that
+    /// matters more than losing the session, so a poisoned lock is taken as is.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Session> {
+        self.session.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Feeds one input and wakes the driver.
+    pub(crate) fn input(&self, input: Input) -> Result<(), SessionError> {
+        let result = self.lock().handle(now(), input);
+        self.wake.notify_one();
+        result
+    }
+
+    /// Wakes the driver after a direct change to the session.
+    pub(crate) fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Hands a WebSocket to the driver.
+    pub(crate) fn attach(&self, ws: Ws) {
+        *self.ws_slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(ws);
+        self.wake.notify_one();
+    }
+
+    fn take_ws(&self) -> Option<Ws> {
+        self.ws_slot
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+}
+
+/// The driver's own state between two wake-ups.
+struct Driver<H> {
+    socket: Socket,
+    handler: Arc<H>,
+    sessions: Sessions,
+    ws: Option<Ws>,
+    outputs: Vec<Output>,
+    closed: bool,
+}
+
+/// Runs a session until it ends.
+pub(crate) async fn drive<H: Handler>(shared: Arc<Shared>, handler: Arc<H>, sessions: Sessions) {
+    let mut driver = Driver {
+        socket: Socket { shared },
+        handler,
+        sessions,
+        ws: None,
+        outputs: Vec::new(),
+        closed: false,
+    };
+    driver.ws = driver.socket.shared.take_ws();
+    driver.handler.on_connect(driver.socket.clone());
+    loop {
+        let deadline = driver.drain();
+        driver.act().await;
+        if driver.closed {
+            break;
+        }
+        driver.wait(deadline).await;
+    }
+    if let Some(mut ws) = driver.ws.take() {
+        ws.close(None).await;
+    }
+}
+
+impl<H: Handler> Driver<H> {
+    fn shared(&self) -> &Shared {
+        &self.socket.shared
+    }
+
+    /// Collects the outputs due now; returns the next deadline.
+    fn drain(&mut self) -> Option<Instant> {
+        let mut session = self.socket.shared.lock();
+        loop {
+            match session.poll_output(now()) {
+                Output::Wait(deadline) => return deadline,
+                output => self.outputs.push(output),
+            }
+        }
+    }
+
+    async fn act(&mut self) {
+        let mut wrote = false;
+        let outputs = std::mem::take(&mut self.outputs);
+        for output in outputs {
+            match output {
+                Output::Event(event) => self.on_event(event),
+                Output::WsWrite(packet) => wrote |= self.write(&packet).await,
+                Output::WsClose => {
+                    if let Some(mut ws) = self.ws.take() {
+                        ws.close(None).await;
+                    }
+                }
+                Output::PollReady => self.shared().poll.notify_one(),
+                Output::Wait(_) => {}
+            }
+        }
+        if wrote {
+            if let Some(ws) = self.ws.as_mut() {
+                if ws.flush().await.is_err() {
+                    self.ws_failed(DisconnectReason::TransportError);
+                }
+            }
+        }
+    }
+
+    fn on_event(&mut self, event: Event) {
+        match event {
+            Event::Message(message) => self.handler.on_message(&self.socket, message),
+            Event::Upgrading => {}
+            Event::Upgraded => self.handler.on_upgrade(&self.socket),
+            Event::Closed(reason) => {
+                self.closed = true;
+                self.sessions.remove(&self.socket.shared.sid);
+                self.handler.on_close(&self.socket, reason);
+            }
+        }
+    }
+
+    async fn write(&mut self, packet: &Packet) -> bool {
+        let Some(ws) = self.ws.as_mut() else {
+            return false;
+        };
+        if ws.feed(packet.to_frame()).await.is_err() {
+            self.ws_failed(DisconnectReason::TransportError);
+            return false;
+        }
+        true
+    }
+
+    /// The WebSocket is gone: tell the session, which decides whether that ends it.
+    fn ws_failed(&mut self, reason: DisconnectReason) {
+        self.ws = None;
+        let _ = self.shared().lock().handle(
+            now(),
+            Input::TransportEnded(TransportKind::WebSocket, reason),
+        );
+    }
+
+    async fn wait(&mut self, deadline: Option<Instant>) {
+        let shared = Arc::clone(&self.socket.shared);
+        let ws = &mut self.ws;
+        let sleep = async {
+            match deadline {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        let read = async {
+            match ws.as_mut() {
+                Some(ws) => ws.read().await,
+                None => std::future::pending().await,
+            }
+        };
+        let woke = tokio::select! {
+            frame = read => Some(frame),
+            () = shared.wake.notified() => None,
+            () = sleep => None,
+        };
+        if let Some(frame) = woke {
+            self.on_read(frame).await;
+        }
+        if let Some(ws) = shared.take_ws() {
+            self.ws = Some(ws);
+        }
+    }
+
+    async fn on_read(&mut self, frame: Option<Result<crate::packet::Frame, ReadError>>) {
+        let input = match frame {
+            Some(Ok(frame)) => match Packet::decode_frame(frame) {
+                Ok(packet) => Input::Recv(TransportKind::WebSocket, packet),
+                Err(_) => return self.ws_ended(DisconnectReason::ParseError, None).await,
+            },
+            Some(Err(ReadError::TooLarge)) => {
+                return self
+                    .ws_ended(DisconnectReason::TransportError, Some(1009))
+                    .await
+            }
+            Some(Err(ReadError::Failed)) => {
+                return self.ws_ended(DisconnectReason::TransportError, None).await
+            }
+            None => return self.ws_ended(DisconnectReason::TransportClose, None).await,
+        };
+        let _ = self.shared().lock().handle(now(), input);
+    }
+
+    async fn ws_ended(&mut self, reason: DisconnectReason, code: Option<u16>) {
+        if let Some(mut ws) = self.ws.take() {
+            ws.close(code).await;
+        }
+        self.ws_failed(reason);
+    }
+}

@@ -1,0 +1,85 @@
+//! What the server reads from a request before routing it.
+
+use http::request::Parts;
+use http::Method;
+
+use super::error::RequestError;
+use super::socket::{Handshake, RemoteAddr};
+use crate::{Config, TransportKind};
+
+/// The protocol's query parameters.
+#[derive(Debug, Default)]
+pub(crate) struct Query {
+    pub(crate) pairs: Vec<(String, String)>,
+}
+
+impl Query {
+    pub(crate) fn parse(query: Option<&str>) -> Self {
+        let pairs = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        Self { pairs }
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The requested transport, if it is one the server has enabled.
+    pub(crate) fn transport(&self, config: &Config) -> Result<TransportKind, RequestError> {
+        self.get("transport")
+            .and_then(TransportKind::parse)
+            .filter(|t| config.allows(*t))
+            .ok_or(RequestError::UnknownTransport)
+    }
+
+    pub(crate) fn sid(&self) -> Option<&str> {
+        self.get("sid").filter(|sid| !sid.is_empty())
+    }
+}
+
+/// Checks a handshake request in the reference server's order, except the allow-request
+/// hook, which the caller awaits.
+pub(crate) fn check_handshake(
+    parts: &Parts,
+    transport: TransportKind,
+    ws_request: bool,
+) -> Result<(), RequestError> {
+    if parts.method != Method::GET {
+        return Err(RequestError::BadHandshakeMethod);
+    }
+    if transport == TransportKind::WebSocket && !ws_request {
+        return Err(RequestError::BadRequest);
+    }
+    Ok(())
+}
+
+/// Checks the protocol version of a new session.
+pub(crate) fn check_version(query: &Query) -> Result<(), RequestError> {
+    match query.get("EIO") {
+        Some("4") => Ok(()),
+        _ => Err(RequestError::UnsupportedProtocolVersion),
+    }
+}
+
+/// The handshake a new session keeps.
+pub(crate) fn handshake(parts: &Parts, query: Query) -> Handshake {
+    Handshake {
+        headers: parts.headers.clone(),
+        query: query.pairs,
+        remote_addr: parts.extensions.get::<RemoteAddr>().map(|addr| addr.0),
+        url: parts.uri.clone(),
+        issued: std::time::SystemTime::now(),
+    }
+}
+
+/// A new session id: 15 random bytes from the operating system's CSPRNG-seeded generator,
+/// in URL-safe base64 (20 characters, as the reference server's ids).
+pub(crate) fn new_sid() -> String {
+    use base64::Engine;
+    let bytes: [u8; 15] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}

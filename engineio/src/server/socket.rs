@@ -1,0 +1,128 @@
+//! What a user of the server sees: a handler of connections and a socket per session.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use http::{HeaderMap, Uri};
+use thiserror::Error;
+
+use super::driver::Shared;
+use crate::packet::{Message, Text};
+use crate::session::{Input, SessionError};
+use crate::{DisconnectReason, TransportKind};
+
+/// Receives the sessions of a server and what happens to them.
+///
+/// The callbacks of one session run in order on its driver task; they should not block.
+/// No lock is held while they run, so they may call any method of the socket.
+pub trait Handler: Send + Sync + 'static {
+    /// A session opened.
+    fn on_connect(&self, socket: Socket);
+    /// The client sent a message.
+    fn on_message(&self, socket: &Socket, message: Message);
+    /// The session ended; the socket can no longer send.
+    fn on_close(&self, socket: &Socket, reason: DisconnectReason);
+    /// The session moved from polling to WebSocket.
+    fn on_upgrade(&self, socket: &Socket) {
+        let _ = socket;
+    }
+}
+
+/// What the client's first request told the server.
+#[derive(Debug, Clone)]
+pub struct Handshake {
+    /// The request headers.
+    pub headers: HeaderMap,
+    /// The decoded query parameters, in order.
+    pub query: Vec<(String, String)>,
+    /// The client's address, when the server knows it (see [`RemoteAddr`]).
+    pub remote_addr: Option<SocketAddr>,
+    /// The request's URL (path and query).
+    pub url: Uri,
+    /// When the handshake happened.
+    pub issued: SystemTime,
+}
+
+impl Handshake {
+    /// The first value of a query parameter.
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// The peer address of a connection, as a request extension.
+///
+/// [`serve`](super::serve) inserts it; a server of your own can insert it too so that
+/// [`Handshake::remote_addr`] is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RemoteAddr(pub SocketAddr);
+
+/// A message could not be sent.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SendError {
+    /// The session is closed.
+    #[error("socket closed")]
+    Closed,
+}
+
+/// One session, as the handler sees it. Cloning is cheap.
+#[derive(Clone)]
+pub struct Socket {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl Socket {
+    /// The session id.
+    pub fn id(&self) -> &str {
+        &self.shared.sid
+    }
+
+    /// The current transport; `None` once the session is closing.
+    pub fn transport(&self) -> Option<TransportKind> {
+        self.shared.lock().transport()
+    }
+
+    /// The handshake request.
+    pub fn handshake(&self) -> &Handshake {
+        &self.shared.handshake
+    }
+
+    /// Sends a message.
+    pub fn send(&self, message: Message) -> Result<(), SendError> {
+        self.shared
+            .input(Input::Send(message))
+            .map_err(|e| match e {
+                SessionError::Closed => SendError::Closed,
+                _ => SendError::Closed,
+            })
+    }
+
+    /// Sends a text message.
+    pub fn send_text(&self, text: &str) -> Result<(), SendError> {
+        self.send(Message::Text(Text::new(text)))
+    }
+
+    /// Sends a binary message.
+    pub fn send_binary(&self, data: impl Into<Bytes>) -> Result<(), SendError> {
+        self.send(Message::Binary(data.into()))
+    }
+
+    /// Closes the session once the client has what is already queued (`forced close`).
+    pub fn close(&self) {
+        let _ = self
+            .shared
+            .input(Input::Close(DisconnectReason::ForcedClose));
+    }
+}
+
+impl std::fmt::Debug for Socket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Socket").field("id", &self.id()).finish()
+    }
+}

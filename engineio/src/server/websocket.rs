@@ -1,0 +1,142 @@
+//! The WebSocket transport: the HTTP upgrade and a small frame-level seam over the
+//! WebSocket implementation (tokio-tungstenite, see `docs/architecture.md`).
+
+use std::future::Future;
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use http::{header, HeaderMap, HeaderValue, Response, StatusCode};
+use http_body_util::Full;
+use hyper::upgrade::{OnUpgrade, Upgraded};
+use hyper_util::rt::TokioIo;
+use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError};
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Message as WsMessage, Utf8Bytes};
+use tokio_tungstenite::WebSocketStream;
+
+use super::error::RequestError;
+use crate::packet::Frame;
+
+/// Why reading a frame failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReadError {
+    /// A message over the payload limit.
+    TooLarge,
+    /// Any other failure: I/O, protocol violation, invalid UTF-8.
+    Failed,
+}
+
+/// The writing side failed; the connection is unusable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct WriteError;
+
+/// What the session driver needs from a WebSocket implementation. A second implementation
+/// is one small module implementing this trait.
+pub(crate) trait FrameIo: Send + 'static {
+    /// The next data frame; `None` once the peer closed. Control frames are handled inside.
+    fn read(&mut self) -> impl Future<Output = Option<Result<Frame, ReadError>>> + Send;
+    /// Queues a frame; [`FrameIo::flush`] sends what is queued.
+    fn feed(&mut self, frame: Frame) -> impl Future<Output = Result<(), WriteError>> + Send;
+    /// Sends queued frames.
+    fn flush(&mut self) -> impl Future<Output = Result<(), WriteError>> + Send;
+    /// Closes the connection, with a close code when one says why.
+    fn close(&mut self, code: Option<u16>) -> impl Future<Output = ()> + Send;
+}
+
+/// The WebSocket type the driver uses.
+pub(crate) type Ws = Tungstenite;
+
+/// [`FrameIo`] over tokio-tungstenite.
+pub(crate) struct Tungstenite(WebSocketStream<TokioIo<Upgraded>>);
+
+impl Tungstenite {
+    /// Finishes a server-side upgrade.
+    pub(crate) async fn accept(on_upgrade: OnUpgrade, max_payload: usize) -> Option<Self> {
+        let upgraded = on_upgrade.await.ok()?;
+        // The default read buffer is 128 KiB per connection; Socket.IO traffic is mostly
+        // small messages, so a small buffer keeps idle connections cheap.
+        let config = WebSocketConfig::default()
+            .read_buffer_size(4 * 1024)
+            .write_buffer_size(16 * 1024)
+            .max_message_size(Some(max_payload))
+            .max_frame_size(Some(max_payload));
+        let stream =
+            WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
+                .await;
+        Some(Self(stream))
+    }
+}
+
+impl FrameIo for Tungstenite {
+    async fn read(&mut self) -> Option<Result<Frame, ReadError>> {
+        loop {
+            return match self.0.next().await? {
+                Ok(WsMessage::Text(text)) => Some(Ok(Frame::Text(Bytes::from(text)))),
+                Ok(WsMessage::Binary(data)) => Some(Ok(Frame::Binary(data))),
+                Ok(WsMessage::Close(_)) => None,
+                Ok(_) => continue,
+                Err(WsError::Capacity(CapacityError::MessageTooLong { .. })) => {
+                    Some(Err(ReadError::TooLarge))
+                }
+                Err(WsError::ConnectionClosed | WsError::AlreadyClosed) => None,
+                Err(_) => Some(Err(ReadError::Failed)),
+            };
+        }
+    }
+
+    async fn feed(&mut self, frame: Frame) -> Result<(), WriteError> {
+        let message = match frame {
+            // The session only writes UTF-8 text frames.
+            Frame::Text(bytes) => {
+                WsMessage::Text(Utf8Bytes::try_from(bytes).map_err(|_| WriteError)?)
+            }
+            Frame::Binary(bytes) => WsMessage::Binary(bytes),
+        };
+        self.0.feed(message).await.map_err(|_| WriteError)
+    }
+
+    async fn flush(&mut self) -> Result<(), WriteError> {
+        self.0.flush().await.map_err(|_| WriteError)
+    }
+
+    async fn close(&mut self, code: Option<u16>) {
+        let frame = code.map(|code| CloseFrame {
+            code: CloseCode::from(code),
+            reason: Utf8Bytes::from_static(""),
+        });
+        let _ = self.0.close(frame).await;
+    }
+}
+
+/// Checks that a request is a WebSocket upgrade and returns its `101` response.
+pub(crate) fn switching_response(
+    headers: &HeaderMap,
+) -> Result<Response<Full<Bytes>>, RequestError> {
+    let upgrade = headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    let version_ok = headers
+        .get(header::SEC_WEBSOCKET_VERSION)
+        .is_some_and(|v| v.as_bytes() == b"13");
+    let key = headers.get(header::SEC_WEBSOCKET_KEY);
+    let (true, true, Some(key)) = (upgrade, version_ok, key) else {
+        return Err(RequestError::BadRequest);
+    };
+    let accept = HeaderValue::from_str(&derive_accept_key(key.as_bytes()))
+        .map_err(|_| RequestError::BadRequest)?;
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let out = response.headers_mut();
+    out.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    out.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+    out.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
+    Ok(response)
+}
+
+/// Whether a request asks for a WebSocket upgrade at all.
+pub(crate) fn is_upgrade_request(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::SEC_WEBSOCKET_KEY) || headers.contains_key(header::UPGRADE)
+}
