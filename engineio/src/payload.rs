@@ -15,7 +15,7 @@
 //! ];
 //! let body = payload::encode(&packets);
 //! assert_eq!(body, "2\x1e42[\"chat\",\"hi\"]\x1ebAQID");
-//! assert_eq!(payload::decode(Bytes::from(body)).unwrap(), packets);
+//! assert_eq!(payload::decode(&Bytes::from(body)).unwrap(), packets);
 //! ```
 
 use base64::engine::general_purpose::STANDARD;
@@ -66,7 +66,7 @@ pub fn encoded_len(packet: &Packet) -> usize {
 ///
 /// Any packet that does not decode fails the whole payload: the reference server ends the
 /// session with `parse error` in that case, and so do we.
-pub fn decode(body: Bytes) -> Result<Vec<Packet>, PacketError> {
+pub fn decode(body: &Bytes) -> Result<Vec<Packet>, PacketError> {
     if body.is_empty() {
         return Err(PacketError::Empty);
     }
@@ -100,7 +100,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn decode_str(s: &str) -> Result<Vec<Packet>, PacketError> {
-        decode(Bytes::copy_from_slice(s.as_bytes()))
+        decode(&Bytes::copy_from_slice(s.as_bytes()))
     }
 
     #[test]
@@ -133,7 +133,7 @@ mod tests {
         assert_eq!(decode_str("4a\x1ebAQ$$"), Err(PacketError::InvalidBase64));
         assert_eq!(decode_str("1x"), Err(PacketError::UnexpectedData));
         assert_eq!(
-            decode(Bytes::from_static(b"4\xff\xfe")),
+            decode(&Bytes::from_static(b"4\xff\xfe")),
             Err(PacketError::InvalidUtf8)
         );
     }
@@ -155,12 +155,12 @@ mod tests {
         #[test]
         fn round_trip(packets in proptest::collection::vec(packet(), 1..8)) {
             let body = encode(&packets);
-            prop_assert_eq!(decode(Bytes::from(body)).unwrap(), packets);
+            prop_assert_eq!(decode(&Bytes::from(body)).unwrap(), packets);
         }
 
         #[test]
         fn arbitrary_bytes_never_panic(body in proptest::collection::vec(any::<u8>(), 0..256)) {
-            let _ = decode(Bytes::from(body));
+            let _ = decode(&Bytes::from(body));
         }
 
         #[test]

@@ -125,7 +125,7 @@ where
             return fail(DisconnectReason::TransportError, RequestError::BadRequest);
         }
     };
-    let Ok(packets) = payload::decode(body) else {
+    let Ok(packets) = payload::decode(&body) else {
         drop(post);
         return fail(DisconnectReason::ParseError, RequestError::BadRequest);
     };

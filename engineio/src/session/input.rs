@@ -65,7 +65,7 @@ pub enum Event {
 
 /// An input the session refuses. When the input also ended the session (an overlapping
 /// poll), the `Closed` event says so.
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[derive(Debug, Error, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SessionError {
     /// The session is closed.
