@@ -1,5 +1,7 @@
 //! Service tests of refused and malformed requests, and of the HTTP options.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use bytes::Bytes;

@@ -1,5 +1,7 @@
 //! Service tests of the polling transport: in-memory requests, paused time.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::time::Duration;

@@ -1,0 +1,128 @@
+// Interactive driver of the official `engine.io-client`, for the Rust end-to-end tests.
+//
+// stdin: one JSON command per line; stdout: one JSON event per line (nothing else).
+//
+// Commands (each may carry "id", echoed in its answer {"ev":"ok","cmd":..,"id":..}; each may
+// carry "name" to drive several sockets, default "default"; the events of a socket opened with
+// an explicit name carry that "name"):
+//   {"cmd":"open","url":"http://127.0.0.1:PORT","opts":{...}}   opts go to `new Socket(url, opts)`
+//   {"cmd":"send","text":"..."} | {"cmd":"send","binary":"<base64>"}
+//   {"cmd":"state"}   -> {"ev":"state","readyState":..,"sid":..,"transport":..}
+//   {"cmd":"close"}   closes the socket
+//   {"cmd":"exit"}    ends the process (so does the end of stdin)
+// Events: open, upgrade, message, ping, close, error, upgradeError (see README.md here).
+// A command that fails is answered {"ev":"driverError","cmd":..,"id":..,"message":..}.
+import { Socket } from "engine.io-client";
+import { emit, log, describe, binaryToBase64, serve } from "./lib/lines.mjs";
+
+const DEFAULT = "default";
+/** name -> Socket */
+const sockets = new Map();
+
+function attach(name, socket) {
+  const out = (event) => emit(name === DEFAULT ? event : { ...event, name });
+  socket.on("open", () => {
+    const handshake = {
+      pingInterval: socket._pingInterval,
+      pingTimeout: socket._pingTimeout,
+      maxPayload: socket._maxPayload,
+      upgrades: socket._upgrades,
+    };
+    out({ ev: "open", sid: socket.id, transport: socket.transport?.name ?? null, handshake });
+  });
+  socket.on("upgrade", (transport) => out({ ev: "upgrade", transport: transport.name }));
+  socket.on("upgradeError", (err) =>
+    out({ ev: "upgradeError", message: String(err?.message ?? err), description: describe(err?.description) }),
+  );
+  socket.on("message", (data) => {
+    if (typeof data === "string") {
+      out({ ev: "message", text: data });
+    } else {
+      const b64 = binaryToBase64(data);
+      if (b64 === null) {
+        out({ ev: "message", text: String(data), nonString: typeof data });
+      } else {
+        out({ ev: "message", binary: b64 });
+      }
+    }
+  });
+  socket.on("ping", () => out({ ev: "ping" }));
+  socket.on("error", (err) =>
+    out({ ev: "error", message: String(err?.message ?? err), description: describe(err?.description) }),
+  );
+  socket.on("close", (reason, description) => {
+    out({ ev: "close", reason: String(reason), description: describe(description) });
+    if (sockets.get(name) === socket) sockets.delete(name);
+  });
+}
+
+function socketFor(cmd) {
+  const name = cmd.name ?? DEFAULT;
+  const socket = sockets.get(name);
+  if (!socket) throw new Error(`no open socket named ${JSON.stringify(name)}`);
+  return socket;
+}
+
+async function handle(cmd) {
+  switch (cmd.cmd) {
+    case "open": {
+      const name = cmd.name ?? DEFAULT;
+      if (typeof cmd.url !== "string") throw new Error("open needs a string url");
+      const previous = sockets.get(name);
+      if (previous && previous.readyState !== "closed") {
+        throw new Error(`socket ${JSON.stringify(name)} is already open`);
+      }
+      const socket = new Socket(cmd.url, { ...(cmd.opts ?? {}) });
+      sockets.set(name, socket);
+      attach(name, socket);
+      return;
+    }
+    case "send": {
+      const socket = socketFor(cmd);
+      if (typeof cmd.binary === "string") {
+        socket.send(Buffer.from(cmd.binary, "base64"));
+      } else if (typeof cmd.text === "string") {
+        socket.send(cmd.text);
+      } else {
+        throw new Error("send needs \"text\" or \"binary\"");
+      }
+      return;
+    }
+    case "state": {
+      const name = cmd.name ?? DEFAULT;
+      const socket = sockets.get(name);
+      const state = {
+        ev: "state",
+        readyState: socket?.readyState ?? "closed",
+        sid: socket?.id ?? null,
+        transport: socket?.transport?.name ?? null,
+      };
+      emit(name === DEFAULT ? state : { ...state, name });
+      return;
+    }
+    case "close": {
+      socketFor(cmd).close();
+      return;
+    }
+    case "exit": {
+      emit(cmd.id === undefined ? { ev: "ok", cmd: "exit" } : { ev: "ok", cmd: "exit", id: cmd.id });
+      finish();
+      return;
+    }
+    default:
+      throw new Error(`unknown command ${JSON.stringify(cmd.cmd)}`);
+  }
+}
+
+function finish() {
+  for (const socket of sockets.values()) {
+    try {
+      socket.close();
+    } catch (err) {
+      log("close on exit failed:", err);
+    }
+  }
+  process.exit(0);
+}
+
+serve(handle, finish);

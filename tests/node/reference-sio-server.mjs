@@ -1,0 +1,83 @@
+// The Node reference `socket.io` server, for checking the sio driver and for parity checks.
+//
+//   node reference-sio-server.mjs --port 0 [--ping-interval 300] [--ping-timeout 200]
+//
+// Listens on 127.0.0.1, path /socket.io/, CORS open to any origin, on every namespace
+// (dynamic namespaces accepted). Behaviour, per socket:
+//   - auth {"token":"bad"} is refused: connect_error "unauthorized" with data {"code":401}
+//   - an event with an ack callback is acknowledged with the same arguments
+//   - an event "ask" makes the server emit "question" (args echoed) with an ack callback; the
+//     client's answer is sent back as event "answer" with the answer's arguments
+//   - an event "bye" makes the server disconnect the socket
+//   - any other event is emitted back with the same name and arguments
+// stdout (JSON lines only): {"ev":"listening","port":N}, then
+//   {"ev":"connection","nsp":"..","id":".."} and {"ev":"disconnect","nsp":"..","id":"..","reason":".."}
+// The process ends when stdin ends (or on {"cmd":"exit"}).
+import http from "node:http";
+import { Server } from "socket.io";
+import { emit, serve } from "./lib/lines.mjs";
+
+const args = process.argv.slice(2);
+function flag(name, fallback) {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? Number(args[i + 1]) : fallback;
+}
+
+const httpServer = http.createServer();
+const io = new Server(httpServer, {
+  pingInterval: flag("--ping-interval", 300),
+  pingTimeout: flag("--ping-timeout", 200),
+  cors: { origin: "*" },
+});
+
+const onConnection = (socket) => {
+  const nsp = socket.nsp.name;
+  emit({ ev: "connection", nsp, id: socket.id });
+  socket.on("disconnect", (reason) => emit({ ev: "disconnect", nsp, id: socket.id, reason }));
+  socket.onAny((event, ...rest) => {
+    const ack = typeof rest[rest.length - 1] === "function" ? rest.pop() : null;
+    if (event === "ask") {
+      socket.emit("question", ...rest, (...answer) => socket.emit("answer", ...answer));
+    } else if (event === "bye") {
+      socket.disconnect(true);
+    } else if (ack) {
+      ack(...rest);
+    } else {
+      socket.emit(event, ...rest);
+    }
+  });
+};
+
+const authMiddleware = (socket, next) => {
+  if (socket.handshake.auth?.token === "bad") {
+    const err = new Error("unauthorized");
+    err.data = { code: 401 };
+    next(err);
+  } else {
+    next();
+  }
+};
+
+const dynamic = io.of(/.*/);
+dynamic.use(authMiddleware);
+dynamic.on("connection", onConnection);
+io.use(authMiddleware);
+io.on("connection", onConnection);
+
+httpServer.listen(flag("--port", 0), "127.0.0.1", () => {
+  emit({ ev: "listening", port: httpServer.address().port });
+});
+
+function shutdown() {
+  io.close();
+  process.exit(0);
+}
+
+serve(async (cmd) => {
+  if (cmd.cmd === "exit") {
+    emit(cmd.id === undefined ? { ev: "ok", cmd: "exit" } : { ev: "ok", cmd: "exit", id: cmd.id });
+    shutdown();
+    return;
+  }
+  throw new Error(`unknown command ${JSON.stringify(cmd.cmd)}`);
+}, shutdown);
