@@ -34,18 +34,32 @@ fn main() {
     let chat = r#"2["chat message",{"user":"alice","text":"hello everyone, how are you today?"}]"#;
     let text = Text::new(chat);
     let frame = Bytes::from(format!("4{chat}"));
-    report("ws encode text message (88 B)", frame.len(), measure(|| {
-        black_box(Packet::Message(black_box(text.clone())).to_frame());
-    }));
-    report("ws decode text message (88 B)", frame.len(), measure(|| {
-        black_box(Packet::decode_text(black_box(frame.clone())).ok());
-    }));
+    report(
+        "ws encode text message (88 B)",
+        frame.len(),
+        measure(|| {
+            black_box(Packet::Message(black_box(text.clone())).to_frame());
+        }),
+    );
+    report(
+        "ws decode text message (88 B)",
+        frame.len(),
+        measure(|| {
+            black_box(Packet::decode_text(black_box(frame.clone())).ok());
+        }),
+    );
     let big = Text::new(&"x".repeat(64 * 1024));
     let big_frame = Packet::Message(big.clone()).to_frame();
-    let engineio::packet::Frame::Text(big_bytes) = big_frame else { return };
-    report("ws decode text message (64 KiB)", big_bytes.len(), measure(|| {
-        black_box(Packet::decode_text(black_box(big_bytes.clone())).ok());
-    }));
+    let engineio::packet::Frame::Text(big_bytes) = big_frame else {
+        return;
+    };
+    report(
+        "ws decode text message (64 KiB)",
+        big_bytes.len(),
+        measure(|| {
+            black_box(Packet::decode_text(black_box(big_bytes.clone())).ok());
+        }),
+    );
     let packets: Vec<Packet> = (0..16)
         .map(|i| match i % 4 {
             3 => Packet::Binary(Bytes::from(vec![7u8; 256])),
@@ -53,10 +67,18 @@ fn main() {
         })
         .collect();
     let body = Bytes::from(payload::encode(&packets));
-    report("polling payload encode (16 packets)", body.len(), measure(|| {
-        black_box(payload::encode(black_box(&packets)));
-    }));
-    report("polling payload decode (16 packets)", body.len(), measure(|| {
-        black_box(payload::decode(black_box(&body)).ok());
-    }));
+    report(
+        "polling payload encode (16 packets)",
+        body.len(),
+        measure(|| {
+            black_box(payload::encode(black_box(&packets)));
+        }),
+    );
+    report(
+        "polling payload decode (16 packets)",
+        body.len(),
+        measure(|| {
+            black_box(payload::decode(black_box(&body)).ok());
+        }),
+    );
 }

@@ -22,13 +22,18 @@ impl Handler for Echo {
 }
 
 fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// One client: `rounds` request/echo round trips; returns each round's latency.
 async fn client(target: String, rounds: usize) -> Vec<Duration> {
     let url = format!("ws://{target}/engine.io/?EIO=4&transport=websocket");
-    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("connect");
+    let (mut ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("connect");
     ws.next().await.expect("open packet").expect("open packet");
     let payload = format!("4{}", "m".repeat(64));
     let mut latencies = Vec::with_capacity(rounds);
