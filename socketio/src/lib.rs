@@ -1,0 +1,48 @@
+//! Socket.IO v5 server.
+//!
+//! Without default features this crate is the pure protocol core:
+//!
+//! - [`packet`]: the packet model, where binary packets are implied by attachments;
+//! - [`payload`]: JSON values with binary leaves, and typed payloads through serde;
+//! - [`binary`]: [`Binary`], the type of a binary leaf in a user type;
+//! - [`codec`]: encoding a packet once into Engine.IO messages that a broadcast shares;
+//! - [`parser`] and [`decoder`]: decoding text messages and reassembling attachments.
+//!
+//! ```
+//! use socketio::{from_payload, to_payload, Binary, Decoder, Namespace, Packet};
+//!
+//! // Server side: encode once, send the messages to every recipient.
+//! let args = to_payload(&("report.pdf", Binary::from(vec![0x25, 0x50])))?;
+//! let encoded = Packet::event(Namespace::root(), "file", args).encode();
+//! assert_eq!(
+//!     encoded.text().as_str(),
+//!     r#"51-["file","report.pdf",{"_placeholder":true,"num":0}]"#,
+//! );
+//!
+//! // Receiving side: one decoder per connection.
+//! let mut decoder = Decoder::default();
+//! let mut packets = Vec::new();
+//! for message in encoded.messages() {
+//!     packets.extend(decoder.feed(message)?);
+//! }
+//! let args = packets[0].payload().ok_or("not an event")?;
+//! let (name, data): (String, Binary) = from_payload(args)?;
+//! assert_eq!((name.as_str(), &data[..]), ("report.pdf", &[0x25, 0x50][..]));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod binary;
+pub mod codec;
+pub mod decoder;
+pub mod packet;
+pub mod parser;
+pub mod payload;
+
+pub use binary::Binary;
+pub use codec::EncodedPacket;
+pub use decoder::{Decoder, DecoderConfig};
+pub use packet::{Namespace, Packet, PacketKind, PacketType};
+pub use parser::ParseError;
+pub use payload::{from_payload, to_payload, Payload, PayloadError};
