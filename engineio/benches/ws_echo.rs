@@ -14,11 +14,14 @@ use tokio_tungstenite::tungstenite::Message as Ws;
 struct Echo;
 
 impl Handler for Echo {
-    fn on_connect(&self, _socket: Socket) {}
-    fn on_message(&self, socket: &Socket, message: Message) {
+    type Connection = Socket;
+    fn on_connect(&self, socket: Socket) -> Socket {
+        socket
+    }
+    fn on_message(&self, socket: &mut Socket, message: Message) {
         let _ = socket.send(message);
     }
-    fn on_close(&self, _socket: &Socket, _reason: DisconnectReason) {}
+    fn on_close(&self, _socket: Socket, _reason: DisconnectReason) {}
 }
 
 fn env(name: &str, default: usize) -> usize {

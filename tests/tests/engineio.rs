@@ -21,10 +21,12 @@ enum Seen {
 struct Echo(mpsc::UnboundedSender<Seen>);
 
 impl Handler for Echo {
-    fn on_connect(&self, socket: Socket) {
+    type Connection = Socket;
+    fn on_connect(&self, socket: Socket) -> Socket {
         let _ = self.0.send(Seen::Connect(socket.id().to_owned()));
+        socket
     }
-    fn on_message(&self, socket: &Socket, message: Message) {
+    fn on_message(&self, socket: &mut Socket, message: Message) {
         match &message {
             Message::Text(text) if text.as_str() == "close me" => socket.close(),
             _ => {
@@ -32,10 +34,10 @@ impl Handler for Echo {
             }
         }
     }
-    fn on_close(&self, socket: &Socket, reason: DisconnectReason) {
+    fn on_close(&self, socket: Socket, reason: DisconnectReason) {
         let _ = self.0.send(Seen::Close(socket.id().to_owned(), reason));
     }
-    fn on_upgrade(&self, socket: &Socket) {
+    fn on_upgrade(&self, socket: &mut Socket) {
         let _ = self.0.send(Seen::Upgrade(socket.id().to_owned()));
     }
 }

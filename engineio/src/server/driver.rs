@@ -57,6 +57,30 @@ impl Shared {
         result
     }
 
+    /// Feeds inputs under one lock, stopping at the first refused one, and wakes the driver.
+    /// A volatile input that was dropped makes the ones after it (its attachments) dropped too.
+    pub(crate) fn input_all(
+        &self,
+        inputs: impl Iterator<Item = Input>,
+    ) -> Result<(), SessionError> {
+        let result = {
+            let mut session = self.lock();
+            let now = now();
+            let mut result = Ok(());
+            for input in inputs {
+                let volatile = matches!(input, Input::SendVolatile(_));
+                let queued = session.queued();
+                result = session.handle(now, input);
+                if result.is_err() || (volatile && session.queued() == queued) {
+                    break;
+                }
+            }
+            result
+        };
+        self.wake.notify_one();
+        result
+    }
+
     /// Wakes the driver after a direct change to the session.
     pub(crate) fn wake(&self) {
         self.wake.notify_one();
@@ -77,8 +101,9 @@ impl Shared {
 }
 
 /// The driver's own state between two wake-ups.
-struct Driver<H> {
+struct Driver<H: Handler> {
     socket: Socket,
+    connection: Option<H::Connection>,
     handler: Arc<H>,
     sessions: Sessions,
     ws: Option<Ws>,
@@ -90,6 +115,7 @@ struct Driver<H> {
 pub(crate) async fn drive<H: Handler>(shared: Arc<Shared>, handler: Arc<H>, sessions: Sessions) {
     let mut driver = Driver {
         socket: Socket { shared },
+        connection: None,
         handler,
         sessions,
         ws: None,
@@ -97,7 +123,7 @@ pub(crate) async fn drive<H: Handler>(shared: Arc<Shared>, handler: Arc<H>, sess
         closed: false,
     };
     driver.ws = driver.socket.shared.take_ws();
-    driver.handler.on_connect(driver.socket.clone());
+    driver.connection = Some(driver.handler.on_connect(driver.socket.clone()));
     loop {
         let deadline = driver.drain();
         driver.act().await;
@@ -154,13 +180,28 @@ impl<H: Handler> Driver<H> {
 
     fn on_event(&mut self, event: Event) {
         match event {
-            Event::Message(message) => self.handler.on_message(&self.socket, message),
+            Event::Message(message) => {
+                if let Some(connection) = self.connection.as_mut() {
+                    self.handler.on_message(connection, message);
+                }
+            }
             Event::Upgrading => {}
-            Event::Upgraded => self.handler.on_upgrade(&self.socket),
+            Event::Upgraded => {
+                if let Some(connection) = self.connection.as_mut() {
+                    self.handler.on_upgrade(connection);
+                }
+            }
+            Event::Timer => {
+                if let Some(connection) = self.connection.as_mut() {
+                    self.handler.on_timer(connection);
+                }
+            }
             Event::Closed(reason) => {
                 self.closed = true;
                 self.sessions.remove(&self.socket.shared.sid);
-                self.handler.on_close(&self.socket, reason);
+                if let Some(connection) = self.connection.take() {
+                    self.handler.on_close(connection, reason);
+                }
             }
         }
     }

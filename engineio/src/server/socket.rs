@@ -15,18 +15,26 @@ use crate::{DisconnectReason, TransportKind};
 
 /// Receives the sessions of a server and what happens to them.
 ///
-/// The callbacks of one session run in order on its driver task; they should not block.
-/// No lock is held while they run, so they may call any method of the socket.
+/// Each session has its own [`Handler::Connection`] value, made by `on_connect` and owned by
+/// the session's driver task: the callbacks of one session run in order on that task and get
+/// it by `&mut`, so per-connection state needs no lock. Callbacks should not block. No lock is
+/// held while they run, so they may call any method of the socket.
 pub trait Handler: Send + Sync + 'static {
+    /// Per-session state; a plain [`Socket`] when nothing else is needed.
+    type Connection: Send + 'static;
     /// A session opened.
-    fn on_connect(&self, socket: Socket);
+    fn on_connect(&self, socket: Socket) -> Self::Connection;
     /// The client sent a message.
-    fn on_message(&self, socket: &Socket, message: Message);
-    /// The session ended; the socket can no longer send.
-    fn on_close(&self, socket: &Socket, reason: DisconnectReason);
+    fn on_message(&self, connection: &mut Self::Connection, message: Message);
+    /// The session ended; its socket can no longer send.
+    fn on_close(&self, connection: Self::Connection, reason: DisconnectReason);
     /// The session moved from polling to WebSocket.
-    fn on_upgrade(&self, socket: &Socket) {
-        let _ = socket;
+    fn on_upgrade(&self, connection: &mut Self::Connection) {
+        let _ = connection;
+    }
+    /// The deadline set with [`Socket::set_timer`] was reached.
+    fn on_timer(&self, connection: &mut Self::Connection) {
+        let _ = connection;
     }
 }
 
@@ -95,12 +103,41 @@ impl Socket {
 
     /// Sends a message.
     pub fn send(&self, message: Message) -> Result<(), SendError> {
+        self.shared.input(Input::Send(message)).map_err(send_error)
+    }
+
+    /// Sends messages back to back: no other message of this session comes between them
+    /// (a Socket.IO packet and its binary attachments).
+    pub fn send_all(&self, messages: impl IntoIterator<Item = Message>) -> Result<(), SendError> {
         self.shared
-            .input(Input::Send(message))
-            .map_err(|e| match e {
-                SessionError::Closed => SendError::Closed,
-                _ => SendError::Closed,
-            })
+            .input_all(messages.into_iter().map(Input::Send))
+            .map_err(send_error)
+    }
+
+    /// Sends messages back to back only if the client can take them right now; otherwise
+    /// they are dropped (volatile messages).
+    pub fn send_volatile(
+        &self,
+        messages: impl IntoIterator<Item = Message>,
+    ) -> Result<(), SendError> {
+        let mut messages = messages.into_iter();
+        let Some(first) = messages.next() else {
+            return Ok(());
+        };
+        let inputs = std::iter::once(Input::SendVolatile(first)).chain(messages.map(Input::Send));
+        self.shared.input_all(inputs).map_err(send_error)
+    }
+
+    /// Makes [`Handler::on_timer`] run after `delay` (`None` clears the timer). One timer
+    /// per session, kept in the session's own deadlines: no task or timer per socket.
+    pub fn set_timer(&self, delay: Option<std::time::Duration>) {
+        let deadline = delay.map(|delay| super::driver::now() + delay);
+        let _ = self.shared.input(Input::SetTimer(deadline));
+    }
+
+    /// Whether the session is over or closing.
+    pub fn is_closed(&self) -> bool {
+        self.shared.lock().transport().is_none()
     }
 
     /// Sends a text message.
@@ -118,6 +155,13 @@ impl Socket {
         let _ = self
             .shared
             .input(Input::Close(DisconnectReason::ForcedClose));
+    }
+}
+
+fn send_error(error: SessionError) -> SendError {
+    match error {
+        SessionError::Closed => SendError::Closed,
+        _ => SendError::Closed,
     }
 }
 

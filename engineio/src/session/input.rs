@@ -31,6 +31,11 @@ pub enum Input {
     TransportEnded(TransportKind, DisconnectReason),
     /// The layer above sends a message.
     Send(Message),
+    /// The layer above sends a message only if the client can take it right now (a volatile
+    /// message): it is dropped when the transport is busy or no poll is waiting.
+    SendVolatile(Message),
+    /// Sets (or clears) the layer above's own deadline; reaching it gives [`Event::Timer`].
+    SetTimer(Option<Instant>),
     /// The server closes the session after the client has read what is queued.
     Close(DisconnectReason),
 }
@@ -59,6 +64,8 @@ pub enum Event {
     Upgrading,
     /// The client now uses the WebSocket.
     Upgraded,
+    /// The deadline set with [`Input::SetTimer`] was reached.
+    Timer,
     /// The session ended.
     Closed(DisconnectReason),
 }
@@ -104,6 +111,16 @@ impl Session {
                 Ok(())
             }
             Input::Send(message) => self.send(message),
+            Input::SendVolatile(message) => {
+                if self.writable() {
+                    self.send(message)?;
+                }
+                Ok(())
+            }
+            Input::SetTimer(deadline) => {
+                self.timer = deadline.filter(|_| self.state.is_open());
+                Ok(())
+            }
             Input::Close(reason) => {
                 self.close(now, reason);
                 Ok(())

@@ -65,6 +65,8 @@ pub struct Session {
     ws_close: bool,
     /// A GET held when the session upgraded must be answered.
     release_poll: bool,
+    /// The layer above's deadline.
+    timer: Option<Instant>,
 }
 
 impl Session {
@@ -98,6 +100,7 @@ impl Session {
             events: VecDeque::new(),
             ws_close: false,
             release_poll: false,
+            timer: None,
         }
     }
 
@@ -120,6 +123,11 @@ impl Session {
         matches!(self.state, State::Closed(_))
     }
 
+    /// Number of packets waiting for the client.
+    pub fn queued(&self) -> usize {
+        self.outbox.len()
+    }
+
     /// Whether an upgrade is in progress.
     pub fn is_upgrading(&self) -> bool {
         matches!(self.state, State::Upgrading { .. })
@@ -127,6 +135,14 @@ impl Session {
 
     /// The next instant at which the session has something to do on its own.
     pub fn next_deadline(&self) -> Option<Instant> {
+        let own = self.own_deadline();
+        match (own, self.timer) {
+            (Some(own), Some(timer)) => Some(own.min(timer)),
+            (own, timer) => own.or(timer),
+        }
+    }
+
+    fn own_deadline(&self) -> Option<Instant> {
         match &self.state {
             State::Polling(_) | State::WebSocket => Some(self.heartbeat.deadline()),
             State::Upgrading { deadline, .. } => Some(self.heartbeat.deadline().min(*deadline)),
@@ -297,7 +313,12 @@ impl Session {
             _ => {}
         }
         if !self.state.is_open() {
+            self.timer = None;
             return;
+        }
+        if self.timer.is_some_and(|at| now >= at) {
+            self.timer = None;
+            self.events.push_back(Event::Timer);
         }
         match self.heartbeat {
             Heartbeat::Idle { next_ping } if now >= next_ping => {
@@ -317,6 +338,17 @@ impl Session {
         if let State::Upgrading { polling, .. } = self.state {
             self.state = State::Polling(polling);
             self.ws_close = true;
+        }
+    }
+
+    /// Whether the client can take a message right now: an idle WebSocket, or a waiting poll.
+    fn writable(&mut self) -> bool {
+        if !self.outbox.is_empty() {
+            return false;
+        }
+        match self.state {
+            State::WebSocket => true,
+            _ => self.state.polling_mut().is_some_and(|p| p.get_pending),
         }
     }
 

@@ -526,3 +526,43 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn volatile_messages_need_a_writable_transport() {
+    let t0 = Instant::now();
+    let mut s = polling_session(t0);
+    let v = |s: &str| Input::SendVolatile(Message::Text(Text::new(s)));
+    s.handle(t0, v("dropped: no poll waiting")).unwrap();
+    s.handle(t0, Input::PollStart).unwrap();
+    s.handle(t0, v("kept")).unwrap();
+    s.handle(t0, v("dropped: queue busy")).unwrap();
+    assert_eq!(s.take_payload(1000), Some(vec![text("kept")]));
+    let mut ws = Session::new("w".into(), &config(), WS, t0);
+    ws.handle(t0, v("dropped: open packet not written yet"))
+        .unwrap();
+    drain(&mut ws, t0);
+    ws.handle(t0, v("kept")).unwrap();
+    assert_eq!(drain(&mut ws, t0), [Output::WsWrite(text("kept"))]);
+}
+
+#[test]
+fn timer_fires_once_and_dies_with_the_session() {
+    let t0 = Instant::now();
+    let mut s = Session::new("w".into(), &config(), WS, t0);
+    drain(&mut s, t0);
+    s.handle(t0, Input::SetTimer(Some(t0 + Duration::from_millis(100))))
+        .unwrap();
+    assert_eq!(
+        s.poll_output(t0),
+        Output::Wait(Some(t0 + Duration::from_millis(100)))
+    );
+    let at = t0 + Duration::from_millis(100);
+    assert_eq!(drain(&mut s, at), [Output::Event(Event::Timer)]);
+    assert_eq!(drain(&mut s, at), []);
+    s.handle(at, Input::SetTimer(Some(at + Duration::from_millis(50))))
+        .unwrap();
+    s.handle(at, Input::Close(DisconnectReason::ForcedClose))
+        .unwrap();
+    let out = drain(&mut s, at + Duration::from_millis(60));
+    assert!(!out.contains(&Output::Event(Event::Timer)), "{out:?}");
+}

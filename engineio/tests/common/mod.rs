@@ -24,10 +24,12 @@ pub enum Seen {
 pub struct Recorder(pub mpsc::UnboundedSender<Seen>);
 
 impl Handler for Recorder {
-    fn on_connect(&self, socket: Socket) {
+    type Connection = Socket;
+    fn on_connect(&self, socket: Socket) -> Socket {
         let _ = self.0.send(Seen::Connect(socket.id().to_owned()));
+        socket
     }
-    fn on_message(&self, socket: &Socket, message: Message) {
+    fn on_message(&self, socket: &mut Socket, message: Message) {
         if let Message::Text(text) = &message {
             if text.as_str().starts_with("echo") {
                 let _ = socket.send(message.clone());
@@ -38,10 +40,10 @@ impl Handler for Recorder {
         }
         let _ = self.0.send(Seen::Message(socket.id().to_owned(), message));
     }
-    fn on_close(&self, socket: &Socket, reason: DisconnectReason) {
+    fn on_close(&self, socket: Socket, reason: DisconnectReason) {
         let _ = self.0.send(Seen::Close(socket.id().to_owned(), reason));
     }
-    fn on_upgrade(&self, socket: &Socket) {
+    fn on_upgrade(&self, socket: &mut Socket) {
         let _ = self.0.send(Seen::Upgrade(socket.id().to_owned()));
     }
 }
