@@ -33,13 +33,18 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod adapter;
 pub mod binary;
 pub mod codec;
 pub mod decoder;
 pub mod packet;
 pub mod parser;
 pub mod payload;
+pub mod room;
+#[cfg(feature = "server")]
+pub mod server;
 
+pub use adapter::{Adapter, AdapterFactory, BroadcastOptions, MemoryAdapter};
 pub use binary::Binary;
 pub use codec::EncodedPacket;
 pub use decoder::{Decoder, DecoderConfig};

@@ -17,7 +17,7 @@ use crate::{DisconnectReason, TransportKind};
 /// The state of a session shared by its driver, its requests and its sockets.
 pub(crate) struct Shared {
     pub(crate) sid: String,
-    pub(crate) handshake: Handshake,
+    pub(crate) handshake: Arc<Handshake>,
     session: Mutex<Session>,
     /// Wakes the driver: new input, or a WebSocket handed over.
     wake: Notify,
@@ -36,7 +36,7 @@ impl Shared {
     pub(crate) fn new(session: Session, handshake: Handshake) -> Self {
         Self {
             sid: session.sid().to_owned(),
-            handshake,
+            handshake: Arc::new(handshake),
             session: Mutex::new(session),
             wake: Notify::new(),
             poll: Notify::new(),

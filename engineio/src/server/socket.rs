@@ -97,7 +97,7 @@ impl Socket {
     }
 
     /// The handshake request.
-    pub fn handshake(&self) -> &Handshake {
+    pub fn handshake(&self) -> &Arc<Handshake> {
         &self.shared.handshake
     }
 

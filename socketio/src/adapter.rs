@@ -1,0 +1,233 @@
+//! The Adapter trait: how a namespace reaches the other nodes of a cluster.
+//!
+//! Room membership of local sockets stays in memory on each node ([`crate::room`]); joining a
+//! room never waits on the network. An adapter only carries operations to the other nodes
+//! (publish a broadcast, make their sockets join, leave or disconnect) and asks them
+//! questions (fetch their sockets, count the servers), then applies what the others send
+//! through the [`LocalNamespace`] it is given. The trait is object-safe: boxed futures, so no
+//! adapter type parameter leaks into sockets or the server handle.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use thiserror::Error;
+
+use crate::packet::{Namespace, Packet};
+use crate::room::Room;
+
+/// A boxed, sendable future.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Flags of a broadcast, in the field names the Node adapters use on the wire.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BroadcastFlags {
+    /// Drop the packet for clients that cannot take it right now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volatile: Option<bool>,
+    /// Compression wanted (kept for the wire; WebSocket compression is off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compress: Option<bool>,
+    /// This node only: nothing goes to the adapter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local: Option<bool>,
+    /// Sent with `socket.broadcast` (all but the sender).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broadcast: Option<bool>,
+    /// Ack timeout in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<u64>,
+}
+
+/// Which sockets an operation targets: `{rooms, except, flags}` on the wire.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BroadcastOptions {
+    /// Sockets in any of these rooms; every socket when empty.
+    #[serde(default)]
+    pub rooms: Vec<Room>,
+    /// Minus the sockets in any of these rooms.
+    #[serde(default)]
+    pub except: Vec<Room>,
+    /// Flags.
+    #[serde(default)]
+    pub flags: BroadcastFlags,
+}
+
+impl BroadcastOptions {
+    /// Whether the operation stays on this node.
+    pub fn is_local(&self) -> bool {
+        self.flags.local == Some(true)
+    }
+
+    /// The ack timeout, when one is set.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.flags.timeout.map(Duration::from_millis)
+    }
+}
+
+/// A socket as another node sees it (`fetchSockets`): `{id, handshake, rooms, data}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SocketData {
+    /// The socket id.
+    pub id: String,
+    /// The handshake object (headers, time, address, xdomain, secure, issued, url, query, auth).
+    pub handshake: Value,
+    /// Its rooms.
+    pub rooms: Vec<Room>,
+    /// Its `data`.
+    #[serde(default)]
+    pub data: Value,
+}
+
+/// An adapter operation failed.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AdapterError {
+    /// Other nodes did not all answer in time.
+    #[error("timeout reached: {0}")]
+    Timeout(String),
+    /// The transport to the other nodes failed.
+    #[error("adapter transport: {0}")]
+    Transport(String),
+    /// The operation is not supported by this adapter.
+    #[error("not supported")]
+    Unsupported,
+}
+
+/// The namespace as an adapter sees it: where operations from other nodes are applied.
+pub trait LocalNamespace: Send + Sync + 'static {
+    /// The namespace's name.
+    fn name(&self) -> &Namespace;
+    /// Delivers a packet to the local sockets `opts` selects.
+    fn broadcast(&self, packet: &Packet, opts: &BroadcastOptions);
+    /// Makes the selected local sockets join rooms.
+    fn sockets_join(&self, opts: &BroadcastOptions, rooms: &[Room]);
+    /// Makes the selected local sockets leave rooms.
+    fn sockets_leave(&self, opts: &BroadcastOptions, rooms: &[Room]);
+    /// Disconnects the selected local sockets (and their connections when `close`).
+    fn disconnect_sockets(&self, opts: &BroadcastOptions, close: bool);
+    /// The selected local sockets.
+    fn fetch_sockets(&self, opts: &BroadcastOptions) -> Vec<SocketData>;
+}
+
+/// How a namespace talks to the other nodes. Every method has the single-node behaviour as
+/// its default, which is the whole of [`MemoryAdapter`].
+pub trait Adapter: Send + Sync + 'static {
+    /// Starts the adapter for a namespace.
+    fn init(&self, namespace: Arc<dyn LocalNamespace>) -> BoxFuture<'_, Result<(), AdapterError>> {
+        let _ = namespace;
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    /// Publishes a broadcast to the other nodes (the local delivery is the namespace's).
+    fn broadcast(&self, packet: &Packet, opts: &BroadcastOptions) -> Result<(), AdapterError> {
+        let _ = (packet, opts);
+        Ok(())
+    }
+
+    /// Asks the other nodes to make their selected sockets join rooms.
+    fn sockets_join(&self, opts: &BroadcastOptions, rooms: &[Room]) -> Result<(), AdapterError> {
+        let _ = (opts, rooms);
+        Ok(())
+    }
+
+    /// Asks the other nodes to make their selected sockets leave rooms.
+    fn sockets_leave(&self, opts: &BroadcastOptions, rooms: &[Room]) -> Result<(), AdapterError> {
+        let _ = (opts, rooms);
+        Ok(())
+    }
+
+    /// Asks the other nodes to disconnect their selected sockets.
+    fn disconnect_sockets(&self, opts: &BroadcastOptions, close: bool) -> Result<(), AdapterError> {
+        let _ = (opts, close);
+        Ok(())
+    }
+
+    /// The selected sockets of the other nodes.
+    fn fetch_sockets(
+        &self,
+        opts: &BroadcastOptions,
+    ) -> BoxFuture<'_, Result<Vec<SocketData>, AdapterError>> {
+        let _ = opts;
+        Box::pin(std::future::ready(Ok(Vec::new())))
+    }
+
+    /// Number of servers in the cluster, this one included.
+    fn server_count(&self) -> BoxFuture<'_, usize> {
+        Box::pin(std::future::ready(1))
+    }
+
+    /// Stops the adapter.
+    fn close(&self) -> BoxFuture<'_, ()> {
+        Box::pin(std::future::ready(()))
+    }
+}
+
+/// The default adapter: a single node, nothing to tell anyone.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MemoryAdapter;
+
+impl Adapter for MemoryAdapter {}
+
+/// Makes the adapter of each namespace.
+pub trait AdapterFactory: Send + Sync + 'static {
+    /// The adapter for `namespace`.
+    fn create(&self, namespace: &Namespace) -> Box<dyn Adapter>;
+}
+
+impl AdapterFactory for MemoryAdapter {
+    fn create(&self, _namespace: &Namespace) -> Box<dyn Adapter> {
+        Box::new(MemoryAdapter)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_use_the_node_wire_names() {
+        let opts = BroadcastOptions {
+            rooms: vec!["room1".into()],
+            except: vec!["sid".into()],
+            flags: BroadcastFlags {
+                volatile: Some(true),
+                timeout: Some(5000),
+                ..BroadcastFlags::default()
+            },
+        };
+        let json = serde_json::to_string(&opts).unwrap_or_default();
+        assert_eq!(
+            json,
+            r#"{"rooms":["room1"],"except":["sid"],"flags":{"volatile":true,"timeout":5000}}"#
+        );
+        let back: BroadcastOptions =
+            serde_json::from_str(r#"{"rooms":[],"except":[],"flags":{"unknown":1}}"#)
+                .unwrap_or_default();
+        assert_eq!(back, BroadcastOptions::default());
+        assert_eq!(opts.timeout(), Some(Duration::from_millis(5000)));
+    }
+
+    #[test]
+    fn memory_adapter_is_a_single_node() {
+        let adapter = MemoryAdapter;
+        let count = futures_lite_block_on(adapter.server_count());
+        assert_eq!(count, 1);
+        let fetched = futures_lite_block_on(adapter.fetch_sockets(&BroadcastOptions::default()));
+        assert_eq!(fetched, Ok(Vec::new()));
+    }
+
+    /// Polls a future that is ready at once (the memory adapter's are).
+    fn futures_lite_block_on<T>(future: BoxFuture<'_, T>) -> T {
+        let mut future = future;
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        match future.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(value) => value,
+            std::task::Poll::Pending => panic!("the memory adapter never waits"),
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! One Engine.IO connection and the namespaces it joined.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+use engineio::packet::Message;
+use engineio::server::{Handler, Socket as EngineSocket};
+use serde_json::{json, Value};
+
+use super::namespace::{ConnectError, NsInner};
+use super::reason::DisconnectReason;
+use super::socket::Socket;
+use super::IoInner;
+use crate::decoder::{Decoder, DecoderConfig};
+use crate::packet::{Namespace, Packet, PacketKind};
+
+/// The shared side of a connection: its Engine.IO socket and its namespace sockets.
+pub(crate) struct Client {
+    pub(crate) engine: EngineSocket,
+    sockets: Mutex<HashMap<Namespace, Socket>>,
+}
+
+/// What the connection's driver task owns: the shared client and the packet decoder.
+pub(crate) struct Connection {
+    client: Arc<Client>,
+    decoder: Decoder,
+    io: Weak<IoInner>,
+}
+
+/// Receives the Engine.IO sessions of a Socket.IO server.
+pub(crate) struct ClientHandler {
+    pub(crate) io: Weak<IoInner>,
+}
+
+impl Client {
+    fn sockets(&self) -> MutexGuard<'_, HashMap<Namespace, Socket>> {
+        self.sockets.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn forget(&self, namespace: &Namespace) {
+        self.sockets().remove(namespace);
+    }
+
+    fn all(&self) -> Vec<Socket> {
+        self.sockets().values().cloned().collect()
+    }
+
+    fn send(&self, packet: &Packet) {
+        let _ = self.engine.send_all(packet.encode().messages());
+    }
+
+    /// Disconnects every namespace from the server side, then closes the connection.
+    pub(crate) fn disconnect_all(&self) {
+        self.all()
+            .iter()
+            .for_each(|socket| socket.disconnect(false));
+        self.engine.close();
+    }
+
+    /// Ends every socket with `reason` and closes the connection.
+    fn close(&self, reason: DisconnectReason) {
+        self.all().iter().for_each(|socket| socket.closed(reason));
+        self.engine.close();
+    }
+}
+
+impl Handler for ClientHandler {
+    type Connection = Connection;
+
+    fn on_connect(&self, engine: EngineSocket) -> Connection {
+        let max_attachments = self.io.upgrade().map_or(10, |io| io.config.max_attachments);
+        if let Some(io) = self.io.upgrade() {
+            engine.set_timer(Some(io.config.connect_timeout));
+        }
+        let decoder = Decoder::new(DecoderConfig {
+            max_attachments,
+            ..DecoderConfig::default()
+        });
+        let client = Arc::new(Client {
+            engine,
+            sockets: Mutex::new(HashMap::new()),
+        });
+        Connection {
+            client,
+            decoder,
+            io: self.io.clone(),
+        }
+    }
+
+    fn on_message(&self, connection: &mut Connection, message: Message) {
+        match connection.decoder.feed(message) {
+            Ok(Some(packet)) => connection.on_packet(packet),
+            Ok(None) => {}
+            // A packet we cannot decode closes the connection; its sockets end with the
+            // engine's `forced close`, as in the reference.
+            Err(_) => connection.client.engine.close(),
+        }
+    }
+
+    fn on_close(&self, connection: Connection, reason: engineio::DisconnectReason) {
+        let reason = DisconnectReason::from(reason);
+        connection
+            .client
+            .all()
+            .iter()
+            .for_each(|socket| socket.closed(reason));
+    }
+
+    fn on_timer(&self, connection: &mut Connection) {
+        if connection.client.sockets().is_empty() {
+            connection.client.close(DisconnectReason::ForcedServerClose);
+        }
+    }
+}
+
+impl Connection {
+    fn on_packet(&mut self, packet: Packet) {
+        let socket = self.client.sockets().get(&packet.namespace).cloned();
+        match (socket, packet.kind) {
+            (None, PacketKind::Connect(auth)) => self.connect(packet.namespace, auth),
+            (Some(socket), PacketKind::Event { name, args, ack }) => {
+                socket.on_event(name, args, ack)
+            }
+            (Some(socket), PacketKind::Ack { id, args }) => socket.on_ack(id, args),
+            (Some(socket), PacketKind::Disconnect) => {
+                socket.closed(DisconnectReason::ClientNamespaceDisconnect)
+            }
+            (Some(_), PacketKind::ConnectError(_)) => {}
+            // A packet for a namespace not joined, or a second CONNECT: invalid state.
+            _ => self.client.close(DisconnectReason::ForcedServerClose),
+        }
+    }
+
+    fn connect(&mut self, name: Namespace, auth: Option<Value>) {
+        let auth = auth.unwrap_or_else(|| json!({}));
+        let Some(ns) = self
+            .io
+            .upgrade()
+            .and_then(|io| io.namespace_for(&name, &auth))
+        else {
+            let refusal = ConnectError::new("Invalid namespace").to_json();
+            self.client
+                .send(&Packet::new(name, PacketKind::ConnectError(refusal)));
+            return;
+        };
+        let socket = Socket::new(ns.clone(), self.client.clone(), auth);
+        let middlewares = ns.middlewares();
+        if middlewares.is_empty() {
+            finish_connect(&ns, &self.client, &socket);
+            return;
+        }
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            for middleware in middlewares {
+                if let Err(refusal) = middleware(socket.clone()).await {
+                    let kind = PacketKind::ConnectError(refusal.to_json());
+                    client.send(&Packet::new(ns.name.clone(), kind));
+                    return;
+                }
+            }
+            // The client may have gone while the middlewares ran: drop the socket quietly.
+            if !client.engine.is_closed() {
+                finish_connect(&ns, &client, &socket);
+            }
+        });
+    }
+}
+
+/// Joins the namespace: the socket is registered, the CONNECT answer (`{"sid"}`) goes out,
+/// then the connection handlers run.
+fn finish_connect(ns: &Arc<NsInner>, client: &Arc<Client>, socket: &Socket) {
+    {
+        let mut sockets = client.sockets();
+        if sockets.contains_key(&ns.name) {
+            drop(sockets);
+            client.close(DisconnectReason::ForcedServerClose);
+            return;
+        }
+        sockets.insert(ns.name.clone(), socket.clone());
+    }
+    client.engine.set_timer(None);
+    ns.add(socket);
+    let reply = Packet::connect(ns.name.clone(), Some(json!({ "sid": socket.id() })));
+    client.send(&reply);
+    ns.run_connection_handlers(socket);
+}

@@ -1,0 +1,159 @@
+//! The server's options and its builder.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use engineio::server::{Cookie, Cors, Handshake as EngineHandshake};
+
+use super::SocketIo;
+use crate::adapter::{AdapterFactory, MemoryAdapter};
+
+/// Options of the Socket.IO layer. The Engine.IO options live in the engine builder.
+#[derive(Clone)]
+pub(crate) struct Config {
+    /// Time a connection may take to join a namespace (`connectTimeout`, 45 s).
+    pub(crate) connect_timeout: Duration,
+    /// Attachments a client packet may announce (the parser's `maxAttachments`, 10).
+    pub(crate) max_attachments: usize,
+    /// Remove a dynamic child namespace when its last socket leaves.
+    pub(crate) cleanup_empty_children: bool,
+    /// Makes each namespace's adapter.
+    pub(crate) adapter: Arc<dyn AdapterFactory>,
+}
+
+/// Builds a [`SocketIo`] server. The defaults are the reference server's.
+///
+/// ```
+/// use socketio::server::SocketIo;
+/// use std::time::Duration;
+/// let io = SocketIo::builder()
+///     .ping_interval(Duration::from_millis(300))
+///     .connect_timeout(Duration::from_secs(1))
+///     .build();
+/// # let _ = io;
+/// ```
+#[derive(Clone)]
+pub struct Builder {
+    pub(crate) engine: engineio::server::Builder,
+    pub(crate) config: Config,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Builder {
+    /// The reference defaults, under the path `/socket.io/`.
+    pub fn new() -> Self {
+        Self {
+            engine: engineio::server::Builder::new().path("/socket.io/"),
+            config: Config {
+                connect_timeout: Duration::from_secs(45),
+                max_attachments: 10,
+                cleanup_empty_children: false,
+                adapter: Arc::new(MemoryAdapter),
+            },
+        }
+    }
+
+    fn engine(
+        mut self,
+        f: impl FnOnce(engineio::server::Builder) -> engineio::server::Builder,
+    ) -> Self {
+        self.engine = f(self.engine);
+        self
+    }
+
+    /// `pingInterval` (25 s).
+    pub fn ping_interval(self, interval: Duration) -> Self {
+        self.engine(|e| e.ping_interval(interval))
+    }
+
+    /// `pingTimeout` (20 s).
+    pub fn ping_timeout(self, timeout: Duration) -> Self {
+        self.engine(|e| e.ping_timeout(timeout))
+    }
+
+    /// `upgradeTimeout` (10 s).
+    pub fn upgrade_timeout(self, timeout: Duration) -> Self {
+        self.engine(|e| e.upgrade_timeout(timeout))
+    }
+
+    /// `maxHttpBufferSize` (1 MB).
+    pub fn max_payload(self, bytes: usize) -> Self {
+        self.engine(|e| e.max_payload(bytes))
+    }
+
+    /// Which transports are on.
+    pub fn transports(self, polling: bool, websocket: bool) -> Self {
+        self.engine(|e| e.transports(polling, websocket))
+    }
+
+    /// `allowUpgrades`.
+    pub fn allow_upgrades(self, allow: bool) -> Self {
+        self.engine(|e| e.allow_upgrades(allow))
+    }
+
+    /// The path (`/socket.io/`).
+    pub fn path(self, path: &str) -> Self {
+        self.engine(|e| e.path(path))
+    }
+
+    /// CORS options (none by default).
+    pub fn cors(self, cors: Cors) -> Self {
+        self.engine(|e| e.cors(cors))
+    }
+
+    /// The `io` cookie (off by default).
+    pub fn cookie(self, cookie: Cookie) -> Self {
+        self.engine(|e| e.cookie(cookie))
+    }
+
+    /// A hook that may refuse a handshake (403).
+    pub fn allow_request<F, Fut>(self, hook: F) -> Self
+    where
+        F: Fn(&EngineHandshake) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        self.engine(|e| e.allow_request(hook))
+    }
+
+    /// `connectTimeout` (45 s): a connection that joins no namespace in time is closed.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.config.connect_timeout = timeout;
+        self
+    }
+
+    /// Binary attachments a client packet may carry (10).
+    pub fn max_attachments(mut self, max: usize) -> Self {
+        self.config.max_attachments = max;
+        self
+    }
+
+    /// `cleanupEmptyChildNamespaces` (off).
+    pub fn cleanup_empty_children(mut self, cleanup: bool) -> Self {
+        self.config.cleanup_empty_children = cleanup;
+        self
+    }
+
+    /// The adapter of every namespace (in memory by default).
+    pub fn adapter(mut self, factory: impl AdapterFactory) -> Self {
+        self.config.adapter = Arc::new(factory);
+        self
+    }
+
+    /// Any Engine.IO option at once, through the engine's builder (keep the path in mind:
+    /// the engine's default is `/engine.io/`).
+    pub fn engine_builder(mut self, engine: engineio::server::Builder) -> Self {
+        self.engine = engine;
+        self
+    }
+
+    /// The server.
+    pub fn build(self) -> SocketIo {
+        SocketIo::from_builder(self)
+    }
+}

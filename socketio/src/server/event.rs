@@ -1,0 +1,103 @@
+//! An incoming event and the means to answer its acknowledgement.
+
+use serde::{Deserialize, Serialize};
+
+use super::socket::{EmitError, Socket};
+use crate::packet::{Packet, PacketKind};
+use crate::payload::{Payload, PayloadError};
+
+/// An event a client sent: its name, its arguments, and an [`AckSender`] when the client
+/// asked for an acknowledgement.
+///
+/// ```
+/// # use socketio::server::{Event, Socket};
+/// fn on_greet(socket: &Socket, event: Event) {
+///     // Typed arguments: a tuple reads the argument list.
+///     let Ok((name, times)) = event.args::<(String, u32)>() else { return };
+///     let reply = format!("hello {name} x{times}");
+///     if let Some(ack) = event.into_ack() {
+///         let _ = ack.send(&(reply,));
+///     }
+/// #   let _ = socket;
+/// }
+/// ```
+#[derive(Debug)]
+pub struct Event {
+    name: String,
+    args: Payload,
+    ack: Option<AckSender>,
+}
+
+impl Event {
+    pub(crate) fn new(name: String, args: Payload, ack: Option<AckSender>) -> Self {
+        Self { name, args, ack }
+    }
+
+    /// The event name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The arguments as a typed value: a tuple or a sequence reads the whole list.
+    pub fn args<'a, T: Deserialize<'a>>(&'a self) -> Result<T, PayloadError> {
+        crate::payload::from_payload(&self.args)
+    }
+
+    /// One argument, typed; a missing argument reads as `null`.
+    pub fn arg<'a, T: Deserialize<'a>>(&'a self, index: usize) -> Result<T, PayloadError> {
+        self.args.arg(index)
+    }
+
+    /// The arguments as JSON with binary attachments.
+    pub fn payload(&self) -> &Payload {
+        &self.args
+    }
+
+    /// Whether the client waits for an acknowledgement.
+    pub fn wants_ack(&self) -> bool {
+        self.ack.is_some()
+    }
+
+    /// The acknowledgement sender, when the client asked for one.
+    pub fn into_ack(self) -> Option<AckSender> {
+        self.ack
+    }
+
+    /// Takes the acknowledgement sender, leaving the arguments readable.
+    pub fn take_ack(&mut self) -> Option<AckSender> {
+        self.ack.take()
+    }
+}
+
+/// Answers one client acknowledgement, once.
+#[derive(Debug)]
+pub struct AckSender {
+    socket: Socket,
+    id: u64,
+}
+
+impl AckSender {
+    pub(crate) fn new(socket: Socket, id: u64) -> Self {
+        Self { socket, id }
+    }
+
+    /// Sends the answer. A value that serializes to an array (a tuple, a sequence) is the
+    /// argument list; any other value is one argument (a list meant as one argument goes in
+    /// a 1-tuple: `(list,)`).
+    pub fn send<T: Serialize + ?Sized>(self, args: &T) -> Result<(), EmitError> {
+        let payload = super::socket::to_args(args)?;
+        let kind = PacketKind::Ack {
+            id: self.id,
+            args: payload,
+        };
+        self.socket
+            .send_packet(&Packet::new(self.socket.namespace().clone(), kind), false)
+    }
+
+    /// Sends an answer that is already a payload (JSON with binary attachments).
+    pub fn send_payload(self, args: Payload) -> Result<(), EmitError> {
+        let kind = PacketKind::Ack { id: self.id, args };
+        self.socket
+            .send_packet(&Packet::new(self.socket.namespace().clone(), kind), false)
+    }
+}

@@ -1,0 +1,278 @@
+//! Broadcast operators: which sockets, with which flags, then what to do with them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use super::ack::{AckWaiter, PartialAcks};
+use super::namespace::NsInner;
+use super::socket::{event_packet, EmitError, Socket};
+use crate::adapter::{AdapterError, BroadcastOptions, SocketData};
+use crate::packet::Packet;
+use crate::room::Room;
+
+/// Room names, from one name or several.
+pub trait IntoRooms {
+    /// The rooms.
+    fn into_rooms(self) -> Vec<Room>;
+}
+
+impl IntoRooms for &str {
+    fn into_rooms(self) -> Vec<Room> {
+        vec![Room::from(self)]
+    }
+}
+
+impl IntoRooms for String {
+    fn into_rooms(self) -> Vec<Room> {
+        vec![Room::from(self)]
+    }
+}
+
+impl IntoRooms for &String {
+    fn into_rooms(self) -> Vec<Room> {
+        vec![Room::from(self.as_str())]
+    }
+}
+
+impl IntoRooms for Room {
+    fn into_rooms(self) -> Vec<Room> {
+        vec![self]
+    }
+}
+
+impl<T: IntoRooms> IntoRooms for Vec<T> {
+    fn into_rooms(self) -> Vec<Room> {
+        self.into_iter().flat_map(IntoRooms::into_rooms).collect()
+    }
+}
+
+impl<T: IntoRooms, const N: usize> IntoRooms for [T; N] {
+    fn into_rooms(self) -> Vec<Room> {
+        self.into_iter().flat_map(IntoRooms::into_rooms).collect()
+    }
+}
+
+/// A selection of sockets (rooms, exceptions) and flags; built by chaining, used by an
+/// action (`emit`, `emit_with_ack`, `fetch_sockets`, `sockets_join`, ...).
+///
+/// ```
+/// # use socketio::server::SocketIo;
+/// let io = SocketIo::new();
+/// // Each socket once, even when it is in both rooms.
+/// let _ = io.to("room1").to("room2").except("muted").emit("news", &("hello",));
+/// ```
+#[derive(Clone)]
+pub struct BroadcastOperator {
+    ns: Arc<NsInner>,
+    opts: BroadcastOptions,
+}
+
+/// A socket found by [`BroadcastOperator::fetch_sockets`]: local, or on another node.
+#[derive(Debug, Clone)]
+pub enum RemoteSocket {
+    /// A socket of this node.
+    Local(Socket),
+    /// A socket of another node.
+    Remote(SocketData),
+}
+
+impl BroadcastOperator {
+    pub(crate) fn new(ns: Arc<NsInner>) -> Self {
+        Self {
+            ns,
+            opts: BroadcastOptions::default(),
+        }
+    }
+
+    /// Adds target rooms (a union: each socket once).
+    pub fn to(mut self, rooms: impl IntoRooms) -> Self {
+        self.opts.rooms.extend(rooms.into_rooms());
+        self
+    }
+
+    /// Same as [`BroadcastOperator::to`].
+    pub fn within(self, rooms: impl IntoRooms) -> Self {
+        self.to(rooms)
+    }
+
+    /// Excludes the sockets in `rooms`.
+    pub fn except(mut self, rooms: impl IntoRooms) -> Self {
+        self.opts.except.extend(rooms.into_rooms());
+        self
+    }
+
+    /// This node only: nothing goes to the adapter.
+    pub fn local(mut self) -> Self {
+        self.opts.flags.local = Some(true);
+        self
+    }
+
+    /// Drops the event for clients that cannot take it right now.
+    pub fn volatile(mut self) -> Self {
+        self.opts.flags.volatile = Some(true);
+        self
+    }
+
+    /// The compression flag (carried to other nodes; messages are not compressed).
+    pub fn compress(mut self, compress: bool) -> Self {
+        self.opts.flags.compress = Some(compress);
+        self
+    }
+
+    /// The time [`BroadcastOperator::emit_with_ack`] waits for answers.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.opts.flags.timeout = Some(u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX));
+        self
+    }
+
+    pub(crate) fn flag_broadcast(mut self) -> Self {
+        self.opts.flags.broadcast = Some(true);
+        self
+    }
+
+    /// The options this operator carries.
+    pub fn options(&self) -> &BroadcastOptions {
+        &self.opts
+    }
+
+    /// Sends an event to every selected socket; the packet is encoded once.
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, args: &T) -> Result<(), EmitError> {
+        let packet = event_packet(&self.ns.name, event, args, None)?;
+        for ns in self.ns.family() {
+            let packet = Packet::new(ns.name.clone(), packet.kind.clone());
+            deliver(&ns, &packet, &self.opts);
+            if !self.opts.is_local() {
+                let _ = ns.adapter.broadcast(&packet, &self.opts);
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends an event to every selected socket and collects the first argument of each
+    /// answer. Without [`BroadcastOperator::timeout`] the wait ends at once, as in the
+    /// reference; when the timeout fires first, the answers that came are in the error.
+    pub async fn emit_with_ack<T, R>(&self, event: &str, args: &T) -> Result<Vec<R>, PartialAcks<R>>
+    where
+        T: Serialize + ?Sized,
+        R: DeserializeOwned,
+    {
+        let id = self.ns.next_ack_id();
+        let Ok(packet) = event_packet(&self.ns.name, event, args, Some(id)) else {
+            return Err(PartialAcks {
+                responses: Vec::new(),
+            });
+        };
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let targets = self.ns.select(&self.opts);
+        let encoded = packet.encode();
+        for socket in &targets {
+            socket.expect_ack(id, AckWaiter::Many(tx.clone()));
+            let _ = socket.send_encoded(&encoded, self.is_volatile(), &packet);
+        }
+        drop(tx);
+        let limit = self.opts.timeout().unwrap_or_default();
+        let mut responses = Vec::with_capacity(targets.len());
+        let collect = async {
+            while responses.len() < targets.len() {
+                let Some((_, payload)) = rx.recv().await else {
+                    break;
+                };
+                if let Ok(first) = payload.arg::<R>(0) {
+                    responses.push(first);
+                }
+            }
+        };
+        let complete = tokio::time::timeout(limit, collect).await.is_ok();
+        targets.iter().for_each(|socket| socket.forget_ack(id));
+        match complete && responses.len() == targets.len() {
+            true => Ok(responses),
+            false => Err(PartialAcks { responses }),
+        }
+    }
+
+    fn is_volatile(&self) -> bool {
+        self.opts.flags.volatile == Some(true)
+    }
+
+    /// The selected sockets, local and (through the adapter) on other nodes.
+    pub async fn fetch_sockets(&self) -> Result<Vec<RemoteSocket>, AdapterError> {
+        let mut found: Vec<RemoteSocket> = self
+            .ns
+            .family()
+            .iter()
+            .flat_map(|ns| ns.select(&self.opts))
+            .map(RemoteSocket::Local)
+            .collect();
+        if !self.opts.is_local() {
+            let remote = self.ns.adapter.fetch_sockets(&self.opts).await?;
+            found.extend(remote.into_iter().map(RemoteSocket::Remote));
+        }
+        Ok(found)
+    }
+
+    /// Makes the selected sockets join rooms.
+    pub fn sockets_join(&self, rooms: impl IntoRooms) {
+        let rooms = rooms.into_rooms();
+        for ns in self.ns.family() {
+            ns.select(&self.opts)
+                .iter()
+                .for_each(|s| ns.join(s.sid(), &rooms));
+            if !self.opts.is_local() {
+                let _ = ns.adapter.sockets_join(&self.opts, &rooms);
+            }
+        }
+    }
+
+    /// Makes the selected sockets leave rooms.
+    pub fn sockets_leave(&self, rooms: impl IntoRooms) {
+        let rooms = rooms.into_rooms();
+        for ns in self.ns.family() {
+            ns.select(&self.opts)
+                .iter()
+                .for_each(|s| ns.leave(s.sid(), &rooms));
+            if !self.opts.is_local() {
+                let _ = ns.adapter.sockets_leave(&self.opts, &rooms);
+            }
+        }
+    }
+
+    /// Disconnects the selected sockets (`server namespace disconnect`); with `close`, their
+    /// whole connections.
+    pub fn disconnect_sockets(&self, close: bool) {
+        for ns in self.ns.family() {
+            ns.select(&self.opts)
+                .iter()
+                .for_each(|s| s.disconnect(close));
+            if !self.opts.is_local() {
+                let _ = ns.adapter.disconnect_sockets(&self.opts, close);
+            }
+        }
+    }
+}
+
+/// Delivers a packet to the local sockets `opts` selects, encoding it once.
+pub(crate) fn deliver(ns: &NsInner, packet: &Packet, opts: &BroadcastOptions) {
+    let targets = ns.select(opts);
+    if targets.is_empty() {
+        return;
+    }
+    let volatile = opts.flags.volatile == Some(true);
+    let encoded = packet.encode();
+    for socket in &targets {
+        let _ = socket.send_encoded(&encoded, volatile, packet);
+    }
+}
+
+/// A local socket as other nodes see it.
+pub(crate) fn socket_data(socket: &Socket) -> SocketData {
+    SocketData {
+        id: socket.id().to_owned(),
+        handshake: socket.handshake().to_json(),
+        rooms: socket.rooms(),
+        data: socket.data_json(),
+    }
+}
