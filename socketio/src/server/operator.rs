@@ -214,6 +214,15 @@ impl BroadcastOperator {
         Ok(found)
     }
 
+    /// The selected sockets of this node, at once.
+    pub fn local_sockets(&self) -> Vec<Socket> {
+        self.ns
+            .family()
+            .iter()
+            .flat_map(|ns| ns.select(&self.opts))
+            .collect()
+    }
+
     /// Makes the selected sockets join rooms.
     pub fn sockets_join(&self, rooms: impl IntoRooms) {
         let rooms = rooms.into_rooms();

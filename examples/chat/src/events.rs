@@ -1,0 +1,232 @@
+//! The chat's Socket.IO events.
+
+use serde_json::{json, Value};
+use socketio::server::{Event, Socket, SocketIo};
+use socketio::Binary;
+
+use crate::room::{now_ms, valid_name, Chat, ChatMessage, User, GENERAL};
+
+fn nickname(socket: &Socket) -> String {
+    socket
+        .data::<User>()
+        .map(|u| u.nickname)
+        .unwrap_or_else(|| "guest".into())
+}
+
+/// The rooms a user chose (its own socket-id room left out).
+fn chat_rooms(socket: &Socket) -> Vec<String> {
+    let mut rooms: Vec<String> = socket
+        .rooms()
+        .iter()
+        .filter(|room| &***room != socket.id())
+        .map(|room| room.to_string())
+        .collect();
+    rooms.sort();
+    rooms
+}
+
+fn answer(event: Event, value: &Value) {
+    if let Some(ack) = event.into_ack() {
+        let _ = ack.send(value);
+    }
+}
+
+fn refuse(event: Event, error: &str) {
+    answer(event, &json!({ "ok": false, "error": error }));
+}
+
+/// Tells a room who is in it (but `leaving`, who is on the way out).
+fn send_members(io: &SocketIo, room: &str, leaving: Option<&str>) {
+    let sockets = io.of("/").operator().to(room).local_sockets();
+    let mut names: Vec<String> = sockets
+        .iter()
+        .filter(|socket| Some(socket.id()) != leaving)
+        .map(nickname)
+        .collect();
+    names.sort();
+    let _ = io
+        .to(room)
+        .emit("members", &json!({ "room": room, "members": names }));
+}
+
+/// Registers the chat on the main namespace.
+pub(crate) fn register(io: &SocketIo, chat: Chat) {
+    let io2 = io.clone();
+    io.of("/").on_connection(move |socket: Socket| {
+        let guest = format!("guest-{}", &socket.id()[..4]);
+        chat.claim(socket.id(), &guest);
+        let _ = socket.set_data(&User {
+            nickname: guest.clone(),
+        });
+        socket.join(GENERAL);
+        let welcome = json!({ "id": socket.id(), "nickname": guest, "rooms": [GENERAL] });
+        let _ = socket.emit("welcome", &welcome);
+        let _ = socket
+            .to(GENERAL)
+            .emit("joined", &json!({ "room": GENERAL, "nickname": guest }));
+        send_members(&io2, GENERAL, None);
+        on_nickname(&socket, &io2, &chat);
+        on_rooms(&socket, &io2, &chat);
+        on_messages(&socket, &chat);
+        on_leaving(&socket, &io2, &chat);
+    });
+}
+
+fn on_nickname(socket: &Socket, io: &SocketIo, chat: &Chat) {
+    let (io, chat) = (io.clone(), chat.clone());
+    socket.on("set nickname", move |socket: &Socket, event: Event| {
+        let name = match event
+            .arg::<String>(0)
+            .map_err(|e| e.to_string())
+            .and_then(|n| valid_name(&n))
+        {
+            Ok(name) => name,
+            Err(error) => return refuse(event, &error),
+        };
+        if !chat.claim(socket.id(), &name) {
+            return refuse(event, "that nickname is taken");
+        }
+        let old = nickname(socket);
+        let _ = socket.set_data(&User {
+            nickname: name.clone(),
+        });
+        answer(event, &json!({ "ok": true, "nickname": name }));
+        let rooms = chat_rooms(socket);
+        let _ = socket
+            .to(rooms.clone())
+            .emit("renamed", &json!({ "from": old, "to": name }));
+        rooms.iter().for_each(|room| send_members(&io, room, None));
+    });
+}
+
+fn on_rooms(socket: &Socket, io: &SocketIo, chat: &Chat) {
+    let (io2, chat) = (io.clone(), chat.clone());
+    socket.on("join", move |socket: &Socket, event: Event| {
+        let room = match event
+            .arg::<String>(0)
+            .map_err(|e| e.to_string())
+            .and_then(|n| valid_name(&n))
+        {
+            Ok(room) => room,
+            Err(error) => return refuse(event, &error),
+        };
+        socket.join(room.as_str());
+        let history = chat.history(&room);
+        answer(
+            event,
+            &json!({ "ok": true, "room": room, "history": history }),
+        );
+        let who = json!({ "room": room, "nickname": nickname(socket) });
+        let _ = socket.to(room.as_str()).emit("joined", &who);
+        send_members(&io2, &room, None);
+    });
+    let io = io.clone();
+    socket.on("leave", move |socket: &Socket, event: Event| {
+        let Ok(room) = event.arg::<String>(0) else {
+            return refuse(event, "which room?");
+        };
+        if room == GENERAL {
+            return refuse(event, "everyone stays in general");
+        }
+        socket.leave(room.as_str());
+        answer(event, &json!({ "ok": true }));
+        let who = json!({ "room": room, "nickname": nickname(socket) });
+        let _ = socket.to(room.as_str()).emit("left", &who);
+        send_members(&io, &room, None);
+    });
+}
+
+fn on_messages(socket: &Socket, chat: &Chat) {
+    let chat = chat.clone();
+    let io = socket.nsp();
+    socket.on("message", move |socket: &Socket, event: Event| {
+        let room = event
+            .arg::<Value>(0)
+            .ok()
+            .and_then(|v| v["room"].as_str().map(str::to_owned));
+        let text = event
+            .arg::<Value>(0)
+            .ok()
+            .and_then(|v| v["text"].as_str().map(str::to_owned));
+        let (Some(room), Some(text)) = (room, text) else {
+            return refuse(event, "a message needs a room and a text");
+        };
+        if !chat_rooms(socket).contains(&room) || text.trim().is_empty() || text.len() > 2000 {
+            return refuse(
+                event,
+                "not sent: join the room, and keep it under 2000 bytes",
+            );
+        }
+        let message = ChatMessage {
+            room: room.clone(),
+            from: nickname(socket),
+            text,
+            at: now_ms(),
+        };
+        chat.record(&message);
+        let _ = io.to(room.as_str()).emit("message", &(message,));
+        answer(event, &json!({ "ok": true }));
+    });
+    socket.on("typing", |socket: &Socket, event: Event| {
+        let Ok(value) = event.arg::<Value>(0) else {
+            return;
+        };
+        let (Some(room), Some(typing)) = (value["room"].as_str(), value["typing"].as_bool()) else {
+            return;
+        };
+        let notice = json!({ "room": room, "from": nickname(socket), "typing": typing });
+        let _ = socket.to(room).volatile().emit("typing", &notice);
+    });
+    let io = socket.nsp();
+    socket.on("file", move |socket: &Socket, event: Event| {
+        #[derive(serde::Deserialize)]
+        struct File {
+            room: String,
+            name: String,
+            #[serde(rename = "type")]
+            kind: String,
+            data: Binary,
+        }
+        let Ok(file) = event.arg::<File>(0) else {
+            return refuse(event, "a file needs a room, a name, a type and data");
+        };
+        if !chat_rooms(socket).contains(&file.room) {
+            return refuse(event, "join the room first");
+        }
+        let out = SharedFile {
+            room: file.room.clone(),
+            from: nickname(socket),
+            name: file.name,
+            kind: file.kind,
+            data: file.data,
+        };
+        let _ = io.to(file.room.as_str()).emit("file", &(out,));
+        answer(event, &json!({ "ok": true }));
+    });
+}
+
+/// A file as the other members receive it: the bytes travel as a binary attachment.
+#[derive(serde::Serialize)]
+struct SharedFile {
+    room: String,
+    from: String,
+    name: String,
+    #[serde(rename = "type")]
+    kind: String,
+    data: Binary,
+}
+
+fn on_leaving(socket: &Socket, io: &SocketIo, chat: &Chat) {
+    let io = io.clone();
+    socket.on_disconnecting(move |socket: &Socket, _reason| {
+        let who = nickname(socket);
+        for room in chat_rooms(socket) {
+            let _ = socket
+                .to(room.as_str())
+                .emit("left", &json!({ "room": room, "nickname": who }));
+            send_members(&io, &room, Some(socket.id()));
+        }
+    });
+    let chat = chat.clone();
+    socket.on_disconnect(move |socket: &Socket, _reason| chat.release(socket.id()));
+}
