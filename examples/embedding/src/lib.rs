@@ -48,18 +48,15 @@ async fn routes(
     Ok(response)
 }
 
-/// A type-erased hyper handler function.
-pub type Routes = fn(
-    Request<hyper::body::Incoming>,
-) -> std::pin::Pin<
+/// The future of the application's routes.
+pub type RouteFuture = std::pin::Pin<
     Box<dyn std::future::Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send>,
 >;
 
-fn boxed_routes(
-    request: Request<hyper::body::Incoming>,
-) -> std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send>,
-> {
+/// A type-erased hyper handler function.
+pub type Routes = fn(Request<hyper::body::Incoming>) -> RouteFuture;
+
+fn boxed_routes(request: Request<hyper::body::Incoming>) -> RouteFuture {
     Box::pin(routes(request))
 }
 
