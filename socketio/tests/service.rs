@@ -1,0 +1,147 @@
+//! Service tests of the Socket.IO layer over in-memory polling requests, with paused time.
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Method, Request};
+use http_body_util::{BodyExt, Full};
+use serde_json::{json, Value};
+use socketio::server::{ConnectError, DisconnectReason, Event, Socket, SocketIo};
+use tokio::sync::mpsc;
+
+async fn call(io: &SocketIo, method: Method, query: &str, body: &str) -> (u16, String) {
+    let request = Request::builder()
+        .method(method)
+        .uri(format!("/socket.io/?EIO=4&transport=polling{query}"))
+        .body(Full::new(Bytes::copy_from_slice(body.as_bytes())))
+        .unwrap();
+    let response = io.handle(request).await;
+    let status = response.status().as_u16();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// A polling Engine.IO session: its sid.
+async fn open(io: &SocketIo) -> String {
+    let (_, body) = call(io, Method::GET, "", "").await;
+    let open: Value = serde_json::from_str(&body[1..]).unwrap();
+    open["sid"].as_str().unwrap().to_owned()
+}
+
+async fn post(io: &SocketIo, sid: &str, body: &str) {
+    let (status, reply) = call(io, Method::POST, &format!("&sid={sid}"), body).await;
+    assert_eq!((status, reply.as_str()), (200, "ok"));
+}
+
+async fn poll(io: &SocketIo, sid: &str) -> String {
+    call(io, Method::GET, &format!("&sid={sid}"), "").await.1
+}
+
+fn server() -> SocketIo {
+    SocketIo::builder()
+        .ping_interval(Duration::from_secs(10))
+        .connect_timeout(Duration::from_millis(1000))
+        .build()
+}
+
+#[tokio::test(start_paused = true)]
+async fn connect_answers_with_the_socket_id_only() {
+    let io = server();
+    let sid = open(&io).await;
+    post(&io, &sid, "40").await;
+    let reply = poll(&io, &sid).await;
+    let data: Value = serde_json::from_str(reply.strip_prefix("40").unwrap()).unwrap();
+    let id = data["sid"].as_str().unwrap();
+    assert_eq!(id.len(), 20);
+    assert_ne!(id, sid);
+    assert_eq!(data.as_object().unwrap().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn unknown_namespace_is_refused() {
+    let io = server();
+    let sid = open(&io).await;
+    post(&io, &sid, "40/nope,").await;
+    assert_eq!(
+        poll(&io, &sid).await,
+        r#"44/nope,{"message":"Invalid namespace"}"#
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn middleware_refusal_carries_message_and_data() {
+    let io = server();
+    io.of("/admin").use_middleware(|socket: Socket| async move {
+        match socket.handshake().auth["token"].as_str() {
+            Some("good") => Ok(()),
+            _ => Err(ConnectError::new("not authorized").with_data(json!({"retry": false}))),
+        }
+    });
+    let sid = open(&io).await;
+    post(&io, &sid, r#"40/admin,{"token":"bad"}"#).await;
+    let reply = poll(&io, &sid).await;
+    assert_eq!(
+        reply,
+        r#"44/admin,{"message":"not authorized","data":{"retry":false}}"#
+    );
+    post(&io, &sid, r#"40/admin,{"token":"good"}"#).await;
+    assert!(poll(&io, &sid).await.starts_with(r#"40/admin,{"sid":""#));
+}
+
+#[tokio::test(start_paused = true)]
+async fn events_and_acks_round_trip() {
+    let io = server();
+    io.of("/").on_connection(|socket: Socket| {
+        socket.on("hello", |_socket: &Socket, event: Event| {
+            let (name,): (String,) = event.args().unwrap();
+            let ack = event.into_ack().unwrap();
+            ack.send(&(format!("hi {name}"), 2)).unwrap();
+        });
+    });
+    let sid = open(&io).await;
+    post(&io, &sid, "40").await;
+    poll(&io, &sid).await;
+    post(&io, &sid, r#"421["hello","bob"]"#).await;
+    assert_eq!(poll(&io, &sid).await, r#"431["hi bob",2]"#);
+}
+
+#[tokio::test(start_paused = true)]
+async fn connect_timeout_closes_a_connection_without_namespace() {
+    let io = server();
+    let sid = open(&io).await;
+    let started = tokio::time::Instant::now();
+    assert_eq!(poll(&io, &sid).await, "1");
+    assert!(started.elapsed() >= Duration::from_millis(1000));
+}
+
+#[tokio::test(start_paused = true)]
+async fn broadcast_reaches_each_member_once_and_disconnect_reasons() {
+    let io = server();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    io.of("/").on_connection(move |socket: Socket| {
+        socket.join(["a", "b"]);
+        let tx = tx.clone();
+        socket.on_disconnect(move |_s: &Socket, reason| {
+            let _ = tx.send(reason);
+        });
+    });
+    let first = open(&io).await;
+    let second = open(&io).await;
+    for sid in [&first, &second] {
+        post(&io, sid, "40").await;
+        poll(&io, sid).await;
+    }
+    io.to("a").to("b").emit("news", "x").unwrap();
+    assert_eq!(poll(&io, &first).await, r#"42["news","x"]"#);
+    assert_eq!(poll(&io, &second).await, r#"42["news","x"]"#);
+    post(&io, &first, "41").await;
+    assert_eq!(
+        rx.recv().await,
+        Some(DisconnectReason::ClientNamespaceDisconnect)
+    );
+    // A packet for a namespace the client left: invalid state.
+    post(&io, &first, r#"42["late"]"#).await;
+    post(&io, &second, r#"42/other,["x"]"#).await;
+    assert_eq!(rx.recv().await, Some(DisconnectReason::ForcedServerClose));
+}
