@@ -51,3 +51,8 @@ pub use decoder::{Decoder, DecoderConfig};
 pub use packet::{Namespace, Packet, PacketKind, PacketType};
 pub use parser::ParseError;
 pub use payload::{from_payload, to_payload, Payload, PayloadError};
+
+/// The examples of `docs/guide.md`, compiled and run as doctests.
+#[cfg(all(doctest, feature = "server"))]
+#[doc = include_str!("../../docs/guide.md")]
+pub struct Guide;
