@@ -16,7 +16,7 @@ struct Asset {
 
 /// The files of the page, read once at start.
 #[derive(Clone)]
-pub(crate) struct Site {
+pub struct Site {
     assets: Arc<Vec<Asset>>,
 }
 
@@ -36,7 +36,7 @@ fn read(relative: &str) -> Result<Bytes, String> {
 
 impl Site {
     /// Reads the page and the browser client from `npm ci` in examples/chat.
-    pub(crate) fn load() -> Result<Self, String> {
+    pub fn load() -> Result<Self, String> {
         let files = [
             ("/", "text/html; charset=utf-8", "static/index.html"),
             (
@@ -67,7 +67,7 @@ impl Site {
     }
 
     /// The response for a path: a file, or 404.
-    pub(crate) fn serve(&self, path: &str) -> Response<Full<Bytes>> {
+    pub fn serve(&self, path: &str) -> Response<Full<Bytes>> {
         let path = if path == "/index.html" { "/" } else { path };
         let Some(asset) = self.assets.iter().find(|a| a.path == path) else {
             let mut response = Response::new(Full::new(Bytes::from_static(b"not found")));

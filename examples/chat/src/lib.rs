@@ -1,0 +1,65 @@
+//! The chat example as a library, so that tests can start it in-process.
+//!
+//! [`start`] builds the Socket.IO server with the chat's events; [`serve`] runs it with the
+//! web page on a listener until the future it is given completes.
+
+mod events;
+mod room;
+mod web;
+
+use std::convert::Infallible;
+use std::future::Future;
+
+use engineio::server::RemoteAddr;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use socketio::server::SocketIo;
+
+pub use web::Site;
+
+/// The chat's Socket.IO server, with its events registered.
+pub fn start() -> SocketIo {
+    let io = SocketIo::new();
+    events::register(&io, room::Chat::default());
+    io
+}
+
+/// Serves the page and `io` on `listener` until `stop` completes, then closes every
+/// connection (`server shutting down`).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    io: SocketIo,
+    site: Site,
+    stop: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    tokio::pin!(stop);
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => accepted?,
+            () = &mut stop => break,
+        };
+        let (io, site) = (io.clone(), site.clone());
+        let service = service_fn(move |mut request: http::Request<Incoming>| {
+            request.extensions_mut().insert(RemoteAddr(peer));
+            let (io, site) = (io.clone(), site.clone());
+            async move {
+                let response = match io.matches(&request) {
+                    true => io.handle(request).await,
+                    false => site.serve(request.uri().path()),
+                };
+                Ok::<_, Infallible>(response)
+            }
+        });
+        connections.spawn(async move {
+            let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+            let _ = connection.with_upgrades().await;
+        });
+    }
+    io.close().await;
+    // Dropping the set aborts the connections still open, as a stopped process would.
+    drop(connections);
+    Ok(())
+}
