@@ -17,6 +17,7 @@ use serde_json::Value;
 use thiserror::Error;
 
 use crate::packet::{Namespace, Packet};
+use crate::payload::Payload;
 use crate::room::Room;
 
 /// A boxed, sendable future.
@@ -97,6 +98,21 @@ pub enum AdapterError {
     Unsupported,
 }
 
+/// What other nodes report for a broadcast with acks.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AckEvent {
+    /// A node sent the packet to this many of its clients.
+    ClientCount(usize),
+    /// A client answered: the first argument of its ack.
+    Ack(Payload),
+}
+
+/// Receives the reports of a broadcast with acks, or the answers of a server-side emit.
+pub type AckSink<T> = Arc<dyn Fn(T) + Send + Sync>;
+
+/// Answers a server-side emit from another node, once: the first argument of the answer.
+pub type ServerReply = Box<dyn FnOnce(Payload) + Send>;
+
 /// The namespace as an adapter sees it: where operations from other nodes are applied.
 pub trait LocalNamespace: Send + Sync + 'static {
     /// The namespace's name.
@@ -111,6 +127,17 @@ pub trait LocalNamespace: Send + Sync + 'static {
     fn disconnect_sockets(&self, opts: &BroadcastOptions, close: bool);
     /// The selected local sockets.
     fn fetch_sockets(&self, opts: &BroadcastOptions) -> Vec<SocketData>;
+    /// Delivers a packet that asks for acks (the ack id is this node's own); each client's
+    /// answer goes to `on_ack`. Returns the number of clients it went to.
+    fn broadcast_with_ack(
+        &self,
+        packet: &Packet,
+        opts: &BroadcastOptions,
+        on_ack: AckSink<Payload>,
+    ) -> usize;
+    /// Runs the namespace's server-side event listeners (`io.on(event)` in the reference),
+    /// with a reply when the emitting node waits for one.
+    fn server_side_emit(&self, event: &str, args: Payload, reply: Option<ServerReply>);
 }
 
 /// How a namespace talks to the other nodes. Every method has the single-node behaviour as
@@ -143,6 +170,29 @@ pub trait Adapter: Send + Sync + 'static {
     /// Asks the other nodes to disconnect their selected sockets.
     fn disconnect_sockets(&self, opts: &BroadcastOptions, close: bool) -> Result<(), AdapterError> {
         let _ = (opts, close);
+        Ok(())
+    }
+
+    /// Publishes a broadcast that asks for acks; what the other nodes report goes to `sink`.
+    fn broadcast_with_ack(
+        &self,
+        packet: &Packet,
+        opts: &BroadcastOptions,
+        sink: AckSink<AckEvent>,
+    ) -> Result<(), AdapterError> {
+        let _ = (packet, opts, sink);
+        Ok(())
+    }
+
+    /// Publishes a server-side event to the other nodes; with `replies`, each node's answer
+    /// goes there.
+    fn server_side_emit(
+        &self,
+        event: &str,
+        args: &Payload,
+        replies: Option<AckSink<Payload>>,
+    ) -> Result<(), AdapterError> {
+        let _ = (event, args, replies);
         Ok(())
     }
 

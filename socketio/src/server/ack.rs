@@ -3,28 +3,34 @@
 use std::fmt;
 
 use thiserror::Error;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
+use crate::adapter::AckSink;
 use crate::payload::{Payload, PayloadError};
-use crate::room::SocketId;
 
 /// Where a client's ACK goes: one emit's waiter, or a broadcast's collector.
 pub(crate) enum AckWaiter {
     One(oneshot::Sender<Payload>),
-    Many(mpsc::UnboundedSender<(SocketId, Payload)>),
+    /// A broadcast from another node: the first argument goes back to it.
+    Remote(AckSink<Payload>),
 }
 
 impl AckWaiter {
-    pub(crate) fn deliver(self, socket: &SocketId, payload: Payload) {
+    pub(crate) fn deliver(self, payload: Payload) {
         match self {
             AckWaiter::One(tx) => {
                 let _ = tx.send(payload);
             }
-            AckWaiter::Many(tx) => {
-                let _ = tx.send((socket.clone(), payload));
-            }
+            AckWaiter::Remote(sink) => sink(first_arg(&payload)),
         }
     }
+}
+
+/// The first argument of an answer, as one value with its attachments.
+pub(crate) fn first_arg(payload: &Payload) -> Payload {
+    let first = payload.value().get(0).cloned().unwrap_or_default();
+    let attachments = payload.attachments().to_vec();
+    Payload::new(first.clone(), attachments).unwrap_or_else(|_| Payload::from(first))
 }
 
 /// An acknowledgement that did not come.

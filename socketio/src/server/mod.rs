@@ -42,7 +42,7 @@ pub use config::Builder;
 pub use engineio::server::{serve, Cookie, Cors, RemoteAddr};
 pub use event::{AckSender, Event};
 pub use handshake::Handshake;
-pub use namespace::{ConnectError, Nsp};
+pub use namespace::{ConnectError, Nsp, ServerAck};
 pub use operator::{BroadcastOperator, IntoRooms, RemoteSocket};
 pub use reason::DisconnectReason;
 pub use service::{SocketIoLayer, SocketIoService};

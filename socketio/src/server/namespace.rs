@@ -8,12 +8,16 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use super::ack::PartialAcks;
 use super::operator::{BroadcastOperator, IntoRooms};
 use super::reason::DisconnectReason;
 use super::socket::{EmitError, Socket};
 use super::IoInner;
-use crate::adapter::{Adapter, BoxFuture, BroadcastOptions, LocalNamespace, SocketData};
+use crate::adapter::{
+    AckSink, Adapter, BoxFuture, BroadcastOptions, LocalNamespace, ServerReply, SocketData,
+};
 use crate::packet::{Namespace, Packet};
+use crate::payload::{to_payload, Payload, PayloadError};
 use crate::room::{Room, RoomIndex, SocketId};
 
 /// A refusal from a connect middleware; the client gets CONNECT_ERROR
@@ -50,6 +54,24 @@ impl ConnectError {
 }
 
 type ConnectionHandler = Arc<dyn Fn(Socket) + Send + Sync>;
+type ServerEventHandler = Arc<dyn Fn(&Payload, Option<ServerAck>) + Send + Sync>;
+
+/// Answers a server-side event from another node, once.
+pub struct ServerAck(ServerReply);
+
+impl ServerAck {
+    /// Sends the answer (one value: the reference forwards only the first argument).
+    pub fn send<T: Serialize + ?Sized>(self, answer: &T) -> Result<(), PayloadError> {
+        (self.0)(to_payload(answer)?);
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for ServerAck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServerAck")
+    }
+}
 pub(crate) type Middleware =
     Arc<dyn Fn(Socket) -> BoxFuture<'static, Result<(), ConnectError>> + Send + Sync>;
 pub(crate) type Matcher = Box<dyn Fn(&str, &Value) -> bool + Send + Sync>;
@@ -59,6 +81,7 @@ pub(crate) type Matcher = Box<dyn Fn(&str, &Value) -> bool + Send + Sync>;
 pub(crate) struct Hooks {
     connection: Vec<ConnectionHandler>,
     pub(crate) middlewares: Vec<Middleware>,
+    server_events: HashMap<String, ServerEventHandler>,
 }
 
 pub(crate) struct NsInner {
@@ -254,6 +277,22 @@ impl LocalNamespace for NsInner {
             .map(super::operator::socket_data)
             .collect()
     }
+
+    fn broadcast_with_ack(
+        &self,
+        packet: &Packet,
+        opts: &BroadcastOptions,
+        on_ack: AckSink<Payload>,
+    ) -> usize {
+        super::operator::deliver_with_ack(self, packet, opts, &on_ack)
+    }
+
+    fn server_side_emit(&self, event: &str, args: Payload, reply: Option<ServerReply>) {
+        let handler = read(&self.hooks).server_events.get(event).cloned();
+        if let Some(handler) = handler {
+            handler(&args, reply.map(ServerAck));
+        }
+    }
 }
 
 /// A namespace: where sockets connect, and a broadcast target for all of them.
@@ -316,6 +355,79 @@ impl Nsp {
         self.operator().except(rooms)
     }
 
+    /// Listens to server-side events that other nodes emit ([`Nsp::server_side_emit`]); the
+    /// handler gets the arguments and, when the emitter waits for answers, a [`ServerAck`].
+    pub fn on_server_event(
+        &self,
+        event: &str,
+        handler: impl Fn(&Payload, Option<ServerAck>) + Send + Sync + 'static,
+    ) {
+        write(&self.0.hooks)
+            .server_events
+            .insert(event.to_owned(), Arc::new(handler));
+    }
+
+    /// Emits an event to the other nodes' server-side listeners (never to this node's).
+    pub fn server_side_emit<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        args: &T,
+    ) -> Result<(), EmitError> {
+        check_server_event(event)?;
+        let args = super::socket::to_args(args)?;
+        let _ = self.0.adapter.server_side_emit(event, &args, None);
+        Ok(())
+    }
+
+    /// Emits to the other nodes' server-side listeners and collects one answer per node,
+    /// within `timeout`; when it fires first, the error carries the answers that came.
+    pub async fn server_side_emit_with_ack<T, R>(
+        &self,
+        event: &str,
+        args: &T,
+        timeout: std::time::Duration,
+    ) -> Result<Vec<R>, PartialAcks<R>>
+    where
+        T: Serialize + ?Sized,
+        R: serde::de::DeserializeOwned,
+    {
+        let Ok(args) = check_server_event(event).and_then(|()| Ok(super::socket::to_args(args)?))
+        else {
+            return Err(PartialAcks {
+                responses: Vec::new(),
+            });
+        };
+        let expected = self.0.adapter.server_count().await.saturating_sub(1);
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Payload>();
+        let sink: AckSink<Payload> = Arc::new(move |answer| {
+            let _ = tx.send(answer);
+        });
+        if self
+            .0
+            .adapter
+            .server_side_emit(event, &args, Some(sink))
+            .is_err()
+        {
+            return Err(PartialAcks {
+                responses: Vec::new(),
+            });
+        }
+        let mut responses = Vec::with_capacity(expected);
+        let collect = async {
+            while responses.len() < expected {
+                let Some(answer) = rx.recv().await else { break };
+                if let Ok(value) = crate::payload::from_payload::<R>(&answer) {
+                    responses.push(value);
+                }
+            }
+        };
+        let complete = tokio::time::timeout(timeout, collect).await.is_ok();
+        match complete && responses.len() >= expected {
+            true => Ok(responses),
+            false => Err(PartialAcks { responses }),
+        }
+    }
+
     /// The local socket with this id.
     pub fn socket(&self, id: &str) -> Option<Socket> {
         read(&self.0.sockets).get(id).cloned()
@@ -324,5 +436,13 @@ impl Nsp {
     /// Number of local sockets.
     pub fn socket_count(&self) -> usize {
         read(&self.0.sockets).len()
+    }
+}
+
+/// The reference refuses these names for server-side events.
+fn check_server_event(event: &str) -> Result<(), EmitError> {
+    match event {
+        "connect" | "connection" | "new_namespace" => Err(EmitError::Reserved(event.to_owned())),
+        _ => Ok(()),
     }
 }

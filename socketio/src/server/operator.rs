@@ -10,8 +10,10 @@ use tokio::sync::mpsc;
 use super::ack::{AckWaiter, PartialAcks};
 use super::namespace::NsInner;
 use super::socket::{event_packet, EmitError, Socket};
-use crate::adapter::{AdapterError, BroadcastOptions, SocketData};
-use crate::packet::Packet;
+use crate::adapter::AckSink;
+use crate::adapter::{AckEvent, AdapterError, BroadcastOptions, SocketData};
+use crate::packet::{Packet, PacketKind};
+use crate::payload::{from_payload, Payload};
 use crate::room::Room;
 
 /// Room names, from one name or several.
@@ -152,50 +154,62 @@ impl BroadcastOperator {
         Ok(())
     }
 
-    /// Sends an event to every selected socket and collects the first argument of each
-    /// answer. Without [`BroadcastOperator::timeout`] the wait ends at once, as in the
-    /// reference; when the timeout fires first, the answers that came are in the error.
+    /// Sends an event to every selected socket, on every node, and collects the first
+    /// argument of each answer. Without [`BroadcastOperator::timeout`] the wait ends at once,
+    /// as in the reference; when the timeout fires first, the answers that came are in the
+    /// error.
     pub async fn emit_with_ack<T, R>(&self, event: &str, args: &T) -> Result<Vec<R>, PartialAcks<R>>
     where
         T: Serialize + ?Sized,
         R: DeserializeOwned,
     {
-        let id = self.ns.next_ack_id();
-        let Ok(packet) = event_packet(&self.ns.name, event, args, Some(id)) else {
+        let Ok(packet) = event_packet(&self.ns.name, event, args, None) else {
             return Err(PartialAcks {
                 responses: Vec::new(),
             });
         };
         let (tx, mut rx) = mpsc::unbounded_channel();
-        let targets = self.ns.select(&self.opts);
-        let encoded = packet.encode();
-        for socket in &targets {
-            socket.expect_ack(id, AckWaiter::Many(tx.clone()));
-            let _ = socket.send_encoded(&encoded, self.is_volatile(), &packet);
+        let sink: AckSink<AckEvent> = Arc::new(move |report| {
+            let _ = tx.send(report);
+        });
+        let local_sink = sink.clone();
+        let on_ack: AckSink<Payload> = Arc::new(move |answer| local_sink(AckEvent::Ack(answer)));
+        let local = deliver_with_ack(&self.ns, &packet, &self.opts, &on_ack);
+        let servers = match self.opts.is_local() {
+            true => 0,
+            false => self.ns.adapter.server_count().await.saturating_sub(1),
+        };
+        if servers > 0
+            && self
+                .ns
+                .adapter
+                .broadcast_with_ack(&packet, &self.opts, sink)
+                .is_err()
+        {
+            return Err(PartialAcks {
+                responses: Vec::new(),
+            });
         }
-        drop(tx);
         let limit = self.opts.timeout().unwrap_or_default();
-        let mut responses = Vec::with_capacity(targets.len());
+        let mut responses = Vec::with_capacity(local);
+        let (mut expected, mut reports) = (local, 0);
         let collect = async {
-            while responses.len() < targets.len() {
-                let Some((_, payload)) = rx.recv().await else {
-                    break;
-                };
-                if let Ok(first) = payload.arg::<R>(0) {
-                    responses.push(first);
+            while reports < servers || responses.len() < expected {
+                match rx.recv().await {
+                    Some(AckEvent::ClientCount(count)) => {
+                        (expected, reports) = (expected + count, reports + 1)
+                    }
+                    Some(AckEvent::Ack(answer)) => {
+                        responses.extend(from_payload::<R>(&answer).ok())
+                    }
+                    None => break,
                 }
             }
         };
-        let complete = tokio::time::timeout(limit, collect).await.is_ok();
-        targets.iter().for_each(|socket| socket.forget_ack(id));
-        match complete && responses.len() == targets.len() {
-            true => Ok(responses),
-            false => Err(PartialAcks { responses }),
+        match tokio::time::timeout(limit, collect).await {
+            Ok(()) if reports >= servers && responses.len() >= expected => Ok(responses),
+            _ => Err(PartialAcks { responses }),
         }
-    }
-
-    fn is_volatile(&self) -> bool {
-        self.opts.flags.volatile == Some(true)
     }
 
     /// The selected sockets, local and (through the adapter) on other nodes.
@@ -274,6 +288,29 @@ pub(crate) fn deliver(ns: &NsInner, packet: &Packet, opts: &BroadcastOptions) {
     for socket in &targets {
         let _ = socket.send_encoded(&encoded, volatile, packet);
     }
+}
+
+/// Delivers a packet that asks for acks, with this node's own ack id; returns the number of
+/// clients it went to.
+pub(crate) fn deliver_with_ack(
+    ns: &NsInner,
+    packet: &Packet,
+    opts: &BroadcastOptions,
+    on_ack: &AckSink<Payload>,
+) -> usize {
+    let id = ns.next_ack_id();
+    let mut packet = packet.clone();
+    if let PacketKind::Event { ack, .. } = &mut packet.kind {
+        *ack = Some(id);
+    }
+    let targets = ns.select(opts);
+    let volatile = opts.flags.volatile == Some(true);
+    let encoded = packet.encode();
+    for socket in &targets {
+        socket.expect_ack(id, AckWaiter::Remote(on_ack.clone()));
+        let _ = socket.send_encoded(&encoded, volatile, &packet);
+    }
+    targets.len()
 }
 
 /// A local socket as other nodes see it.

@@ -426,7 +426,7 @@ impl Socket {
     pub(crate) fn on_ack(&self, id: u64, args: Payload) {
         let waiter = self.state().acks.remove(&id);
         if let Some(waiter) = waiter {
-            waiter.deliver(self.sid(), args);
+            waiter.deliver(args);
         }
     }
 
