@@ -259,7 +259,7 @@ impl Session {
                 *probe = ProbeState::Answer;
                 self.events.push_back(Event::Upgrading);
             }
-            (ProbeState::Answered, Packet::Upgrade) => self.upgraded(),
+            (ProbeState::Answered { .. }, Packet::Upgrade) => self.upgraded(),
             _ => self.abort_upgrade(),
         }
     }

@@ -40,6 +40,9 @@ use crate::reason::DisconnectReason;
 pub use input::{Event, Input, Output, SessionError};
 use state::{Heartbeat, PollingState, ProbeState, State};
 
+/// How often a poll held during an upgrade is released with a noop.
+const NOOP_INTERVAL: Duration = Duration::from_millis(100);
+
 /// The timing and limits a session needs from [`Config`].
 #[derive(Debug, Clone, Copy)]
 struct Limits {
@@ -145,6 +148,11 @@ impl Session {
     fn own_deadline(&self) -> Option<Instant> {
         match &self.state {
             State::Polling(_) | State::WebSocket => Some(self.heartbeat.deadline()),
+            State::Upgrading {
+                deadline,
+                probe: ProbeState::Answered { next_noop, .. },
+                ..
+            } => Some(self.heartbeat.deadline().min(*deadline).min(*next_noop)),
             State::Upgrading { deadline, .. } => Some(self.heartbeat.deadline().min(*deadline)),
             State::Closing { deadline, .. } => Some(*deadline),
             State::Closed(_) => None,
@@ -157,7 +165,7 @@ impl Session {
         if let Some(event) = self.events.pop_front() {
             return Output::Event(event);
         }
-        if let Some(packet) = self.next_ws_write() {
+        if let Some(packet) = self.next_ws_write(now) {
             return Output::WsWrite(packet);
         }
         if self.ws_close {
@@ -173,19 +181,20 @@ impl Session {
     /// The packets a polling GET returns now, at most about `max_bytes` of them (always at
     /// least one). `None` when there is nothing to send yet.
     pub fn take_payload(&mut self, max_bytes: usize) -> Option<Vec<Packet>> {
-        let release = matches!(
-            self.state,
-            State::Upgrading {
-                probe: ProbeState::Answered,
-                ..
-            }
-        );
+        let release = self.noop_due();
         let packets = if matches!(self.state, State::WebSocket) {
             // The packets now go over the WebSocket; the poll only has to end.
             self.release_poll = false;
             vec![Packet::Noop]
         } else if self.outbox.is_empty() {
             // A poll held during an upgrade must return so the client can finish it.
+            if let State::Upgrading {
+                probe: ProbeState::Answered { noop_due, .. },
+                ..
+            } = &mut self.state
+            {
+                *noop_due = false;
+            }
             release.then(|| vec![Packet::Noop])?
         } else {
             self.drain_outbox(max_bytes)
@@ -215,12 +224,26 @@ impl Session {
         packets
     }
 
-    fn next_ws_write(&mut self) -> Option<Packet> {
+    /// Whether a held poll is due a noop during an upgrade.
+    fn noop_due(&self) -> bool {
+        matches!(
+            self.state,
+            State::Upgrading {
+                probe: ProbeState::Answered { noop_due: true, .. },
+                ..
+            }
+        )
+    }
+
+    fn next_ws_write(&mut self, now: Instant) -> Option<Packet> {
         match &mut self.state {
             State::WebSocket => self.outbox.pop_front(),
             State::Closing { polling: None, .. } => self.outbox.pop_front(),
             State::Upgrading { probe, .. } if *probe == ProbeState::Answer => {
-                *probe = ProbeState::Answered;
+                *probe = ProbeState::Answered {
+                    noop_due: true,
+                    next_noop: now + NOOP_INTERVAL,
+                };
                 Some(Packet::Pong(crate::packet::Probe::Yes))
             }
             _ => None,
@@ -247,14 +270,7 @@ impl Session {
             self.release_poll = false;
             return true;
         }
-        let has_payload = !self.outbox.is_empty()
-            || matches!(
-                self.state,
-                State::Upgrading {
-                    probe: ProbeState::Answered,
-                    ..
-                }
-            );
+        let has_payload = !self.outbox.is_empty() || self.noop_due();
         match self.state.polling_mut() {
             Some(p) if p.get_pending && !p.get_notified && has_payload => {
                 p.get_notified = true;
@@ -305,6 +321,15 @@ impl Session {
 
     /// Fires the timers that are due.
     fn on_time(&mut self, now: Instant) {
+        if let State::Upgrading {
+            probe: ProbeState::Answered { noop_due, next_noop },
+            ..
+        } = &mut self.state
+        {
+            if now >= *next_noop {
+                (*noop_due, *next_noop) = (true, now + NOOP_INTERVAL);
+            }
+        }
         match self.state {
             State::Upgrading { deadline, .. } if now >= deadline => self.abort_upgrade(),
             State::Closing {

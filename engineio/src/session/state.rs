@@ -22,8 +22,9 @@ pub(crate) enum ProbeState {
     Waiting,
     /// `2probe` came; `3probe` must be written.
     Answer,
-    /// `3probe` was written; waiting for `5`.
-    Answered,
+    /// `3probe` was written; waiting for `5`. Meanwhile a held poll is released with a noop
+    /// when one is due: at once, then every 100 ms, as the reference server does.
+    Answered { noop_due: bool, next_noop: Instant },
 }
 
 /// The session's state machine. Data that exists in one state lives in its variant.

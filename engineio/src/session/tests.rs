@@ -278,7 +278,7 @@ fn poll_held_at_upgrade_is_released() {
     let mut s = probed_session(t0);
     s.take_payload(1000);
     s.handle(t0, Input::PollStart).unwrap();
-    assert_eq!(drain(&mut s, t0), [Output::PollReady]);
+    assert_eq!(drain(&mut s, t0), []);
     s.handle(t0, Input::Recv(WS, Packet::Upgrade)).unwrap();
     s.handle(t0, Input::Send(Message::Text(Text::new("after"))))
         .unwrap();
@@ -286,7 +286,8 @@ fn poll_held_at_upgrade_is_released() {
         drain(&mut s, t0),
         [
             Output::Event(Event::Upgraded),
-            Output::WsWrite(text("after"))
+            Output::WsWrite(text("after")),
+            Output::PollReady
         ]
     );
     assert_eq!(s.take_payload(1000), Some(vec![Packet::Noop]));
@@ -565,4 +566,20 @@ fn timer_fires_once_and_dies_with_the_session() {
         .unwrap();
     let out = drain(&mut s, at + Duration::from_millis(60));
     assert!(!out.contains(&Output::Event(Event::Timer)), "{out:?}");
+}
+
+#[test]
+fn polls_during_an_upgrade_get_a_noop_every_100ms_not_at_once() {
+    let t0 = Instant::now();
+    let mut s = probed_session(t0);
+    // The poll held when the probe was answered is released at once...
+    s.handle(t0, Input::PollStart).unwrap();
+    assert_eq!(drain(&mut s, t0), [Output::PollReady]);
+    assert_eq!(s.take_payload(1000), Some(vec![Packet::Noop]));
+    // ...the next one waits for the 100 ms tick instead of spinning.
+    s.handle(t0, Input::PollStart).unwrap();
+    assert_eq!(drain(&mut s, t0 + Duration::from_millis(99)), []);
+    assert_eq!(s.take_payload(1000), None);
+    assert_eq!(drain(&mut s, t0 + Duration::from_millis(100)), [Output::PollReady]);
+    assert_eq!(s.take_payload(1000), Some(vec![Packet::Noop]));
 }

@@ -35,18 +35,21 @@ fn refuse(event: Event, error: &str) {
     answer(event, &json!({ "ok": false, "error": error }));
 }
 
-/// Tells a room who is in it (but `leaving`, who is on the way out).
-fn send_members(io: &SocketIo, room: &str, leaving: Option<&str>) {
-    let sockets = io.of("/").operator().to(room).local_sockets();
-    let mut names: Vec<String> = sockets
-        .iter()
-        .filter(|socket| Some(socket.id()) != leaving)
-        .map(nickname)
-        .collect();
-    names.sort();
-    let _ = io
-        .to(room)
-        .emit("members", &json!({ "room": room, "members": names }));
+/// Tells a room who is in it (but `leaving`, who is on the way out). The list is read and sent
+/// under the chat's announcement lock, so the last list a client gets is the latest one.
+fn send_members(io: &SocketIo, chat: &Chat, room: &str, leaving: Option<&str>) {
+    chat.announce(|| {
+        let sockets = io.of("/").operator().to(room).local_sockets();
+        let mut names: Vec<String> = sockets
+            .iter()
+            .filter(|socket| Some(socket.id()) != leaving)
+            .map(nickname)
+            .collect();
+        names.sort();
+        let _ = io
+            .to(room)
+            .emit("members", &json!({ "room": room, "members": names }));
+    });
 }
 
 /// Registers the chat on the main namespace.
@@ -64,7 +67,7 @@ pub(crate) fn register(io: &SocketIo, chat: Chat) {
         let _ = socket
             .to(GENERAL)
             .emit("joined", &json!({ "room": GENERAL, "nickname": guest }));
-        send_members(&io2, GENERAL, None);
+        send_members(&io2, &chat, GENERAL, None);
         on_nickname(&socket, &io2, &chat);
         on_rooms(&socket, &io2, &chat);
         on_messages(&socket, &chat);
@@ -95,12 +98,14 @@ fn on_nickname(socket: &Socket, io: &SocketIo, chat: &Chat) {
         let _ = socket
             .to(rooms.clone())
             .emit("renamed", &json!({ "from": old, "to": name }));
-        rooms.iter().for_each(|room| send_members(&io, room, None));
+        rooms
+            .iter()
+            .for_each(|room| send_members(&io, &chat, room, None));
     });
 }
 
 fn on_rooms(socket: &Socket, io: &SocketIo, chat: &Chat) {
-    let (io2, chat) = (io.clone(), chat.clone());
+    let (io2, chat2) = (io.clone(), chat.clone());
     socket.on("join", move |socket: &Socket, event: Event| {
         let room = match event
             .arg::<String>(0)
@@ -111,16 +116,16 @@ fn on_rooms(socket: &Socket, io: &SocketIo, chat: &Chat) {
             Err(error) => return refuse(event, &error),
         };
         socket.join(room.as_str());
-        let history = chat.history(&room);
+        let history = chat2.history(&room);
         answer(
             event,
             &json!({ "ok": true, "room": room, "history": history }),
         );
         let who = json!({ "room": room, "nickname": nickname(socket) });
         let _ = socket.to(room.as_str()).emit("joined", &who);
-        send_members(&io2, &room, None);
+        send_members(&io2, &chat2, &room, None);
     });
-    let io = io.clone();
+    let (io, chat) = (io.clone(), chat.clone());
     socket.on("leave", move |socket: &Socket, event: Event| {
         let Ok(room) = event.arg::<String>(0) else {
             return refuse(event, "which room?");
@@ -132,7 +137,7 @@ fn on_rooms(socket: &Socket, io: &SocketIo, chat: &Chat) {
         answer(event, &json!({ "ok": true }));
         let who = json!({ "room": room, "nickname": nickname(socket) });
         let _ = socket.to(room.as_str()).emit("left", &who);
-        send_members(&io, &room, None);
+        send_members(&io, &chat, &room, None);
     });
 }
 
@@ -217,14 +222,14 @@ struct SharedFile {
 }
 
 fn on_leaving(socket: &Socket, io: &SocketIo, chat: &Chat) {
-    let io = io.clone();
+    let (io, chat2) = (io.clone(), chat.clone());
     socket.on_disconnecting(move |socket: &Socket, _reason| {
         let who = nickname(socket);
         for room in chat_rooms(socket) {
             let _ = socket
                 .to(room.as_str())
                 .emit("left", &json!({ "room": room, "nickname": who }));
-            send_members(&io, &room, Some(socket.id()));
+            send_members(&io, &chat2, &room, Some(socket.id()));
         }
     });
     let chat = chat.clone();

@@ -36,6 +36,10 @@ pub(crate) struct User {
 pub(crate) struct Chat {
     history: Arc<Mutex<HashMap<String, VecDeque<ChatMessage>>>>,
     nicknames: Arc<Mutex<HashMap<String, String>>>,
+    /// Held while a member list is read and sent, so that lists reach each client in the order
+    /// they were read: without it, of two renames at once, the list read first (missing the
+    /// other rename) could be sent last and stay on the pages.
+    announcing: Arc<Mutex<()>>,
 }
 
 impl Chat {
@@ -68,6 +72,12 @@ impl Chat {
             names.insert(socket.to_owned(), nickname.to_owned());
         }
         !taken
+    }
+
+    /// Runs `announce` (read who is in a room, send it) alone among announcements.
+    pub(crate) fn announce<R>(&self, announce: impl FnOnce() -> R) -> R {
+        let _alone = self.announcing.lock().unwrap_or_else(|e| e.into_inner());
+        announce()
     }
 
     /// Releases a socket's nickname.

@@ -12,6 +12,10 @@
   const TYPING_EXPIRE_MS = 5000; // someone else's indicator goes away if not refreshed in time
   const MAX_ENTRIES_PER_ROOM = 500; // messages and notices kept in memory for each room
   const DEFAULT_ROOM = "general";
+  // Files travel as binary attachments; with base64 on long-polling they must stay under the
+  // server's 1 MB payload limit.
+  const MAX_FILE_BYTES = 700 * 1000;
+  const IMAGE_TYPES = /^image\/(png|jpeg|gif|webp|avif|bmp)$/;
 
   const $ = (id) => document.getElementById(id);
   const el = {
@@ -19,6 +23,7 @@
     connState: $("conn-state"),
     connTransport: $("conn-transport"),
     reconnectBtn: $("reconnect-btn"),
+    offline: $("offline"),
     me: $("me"),
     meAvatar: $("me-avatar"),
     nickForm: $("nick-form"),
@@ -37,6 +42,10 @@
     composer: $("composer"),
     composerInput: $("composer-input"),
     sendBtn: $("send-btn"),
+    attachBtn: $("attach-btn"),
+    fileInput: $("file-input"),
+    membersCount: $("members-count"),
+    memberList: $("member-list"),
   };
 
   // ---- state -------------------------------------------------------------------------------
@@ -55,6 +64,12 @@
     // name -> messages received for a room whose `join` ack has not come yet
     joining: new Map(),
     current: null,
+    // room -> { names: [nickname, ...], stale: bool } from the server's `members` events;
+    // marked stale while offline, until the server tells again.
+    members: new Map(),
+    // Files being sent (their acks not back yet).
+    sendingFiles: 0,
+    everConnected: false,
   };
 
   function room(name) {
@@ -71,22 +86,44 @@
   // Same origin, default options: the page connects as soon as it opens.
   const socket = io();
 
+  // kind: "connecting" (first connection), "connected", "reconnecting" (offline, the client
+  // retries by itself) or "disconnected" (offline for good: the Reconnect button).
+  let reconnectAttempt = 0;
+
   function setConnState(kind, label) {
     el.conn.dataset.state = kind;
     el.connState.textContent = label || kind;
-    const transport = socket.io.engine && socket.connected ? socket.io.engine.transport.name : "";
+    const transport = socket.connected && socket.io.engine ? socket.io.engine.transport.name : "";
     el.connTransport.textContent = transport;
+    el.connTransport.title = transport === "websocket" ? "Engine.IO transport: WebSocket"
+      : transport === "polling" ? "Engine.IO transport: HTTP long-polling" : "";
     el.conn.dataset.transport = transport;
-    el.reconnectBtn.hidden = kind !== "disconnected" || socket.active;
+    el.reconnectBtn.hidden = kind !== "disconnected";
+    el.offline.hidden = kind !== "reconnecting" && kind !== "disconnected";
+    if (kind === "reconnecting") {
+      const attempt = reconnectAttempt > 0 ? ` (attempt ${reconnectAttempt})` : "";
+      el.offline.textContent = `You are offline: reconnecting${attempt}… Your nickname and rooms come back with the connection.`;
+    } else if (kind === "disconnected") {
+      el.offline.textContent = "You are offline. Press Reconnect to come back.";
+    }
     updateControls();
+  }
+
+  function setReconnecting() {
+    const attempt = reconnectAttempt > 0 ? ` (attempt ${reconnectAttempt})` : "";
+    setConnState("reconnecting", `offline, reconnecting${attempt}…`);
   }
 
   socket.on("connect", () => {
     state.connected = true;
+    state.everConnected = true;
     state.id = socket.id;
-    setConnState("connected");
+    reconnectAttempt = 0;
+    setConnState("connected", "connected");
     // The transport changes when polling is upgraded to WebSocket.
-    socket.io.engine.once("upgrade", () => setConnState("connected"));
+    socket.io.engine.once("upgrade", () => {
+      if (socket.connected) setConnState("connected", "connected");
+    });
   });
 
   socket.on("disconnect", (reason) => {
@@ -94,17 +131,25 @@
     stopTyping(false);
     // `socket.active` is false when the server or the user closed the connection on purpose:
     // the client will not reconnect by itself then.
-    setConnState("disconnected", socket.active ? "disconnected, reconnecting…" : "disconnected");
+    if (socket.active) setReconnecting();
+    else setConnState("disconnected", "disconnected");
     clearAllTyping();
+    for (const m of state.members.values()) m.stale = true;
+    renderMembers();
     notice(state.current, `Disconnected (${reason}).`, "error");
   });
 
   socket.on("connect_error", (err) => {
-    setConnState(socket.active ? "connecting" : "disconnected",
-      socket.active ? "connecting… (retrying)" : `connection refused: ${err.message}`);
+    if (!socket.active) setConnState("disconnected", `connection refused: ${err.message}`);
+    else if (state.everConnected) setReconnecting();
+    else setConnState("connecting", "connecting… (retrying)");
   });
 
-  socket.io.on("reconnect_attempt", () => setConnState("connecting", "reconnecting…"));
+  socket.io.on("reconnect_attempt", (attempt) => {
+    reconnectAttempt = attempt;
+    if (state.everConnected) setReconnecting();
+    else setConnState("connecting", `connecting (attempt ${attempt})…`);
+  });
 
   el.reconnectBtn.addEventListener("click", () => {
     setConnState("connecting", "connecting…");
@@ -182,6 +227,41 @@
     }
   });
 
+  socket.on("members", (msg) => {
+    if (!msg || typeof msg.room !== "string" || !Array.isArray(msg.members)) return;
+    state.members.set(msg.room, { names: msg.members.map(String), stale: false });
+    if (msg.room === state.current) renderMembers();
+  });
+
+  socket.on("file", (msg) => {
+    if (!msg || typeof msg.room !== "string") return;
+    const bytes = toBytes(msg.data);
+    if (!bytes) return;
+    const from = String(msg.from);
+    const type = typeof msg.type === "string" ? msg.type : "application/octet-stream";
+    const entry = {
+      kind: "file",
+      from,
+      name: String(msg.name || "file"),
+      type,
+      size: bytes.byteLength,
+      // The bytes stay in the page, as a blob: URL for the <img> or the download link.
+      url: URL.createObjectURL(new Blob([bytes], { type: IMAGE_TYPES.test(type) ? type : "application/octet-stream" })),
+      at: Date.now(),
+      mine: from === state.nickname,
+    };
+    const r = state.rooms.get(msg.room);
+    if (!r) {
+      URL.revokeObjectURL(entry.url);
+      return;
+    }
+    addEntry(msg.room, entry);
+    if (msg.room !== state.current) {
+      r.unread += 1;
+      renderRooms();
+    }
+  });
+
   socket.on("joined", (msg) => {
     if (!msg || typeof msg.room !== "string" || !state.rooms.has(msg.room)) return;
     notice(msg.room, `${msg.nickname} joined #${msg.room}`);
@@ -214,6 +294,7 @@
     // Everyone shares `general` with everyone; the notice goes to the room on screen.
     notice(state.current, `${from} is now known as ${to}`);
     renderTyping();
+    renderMembers();
   });
 
   // ---- requests (client -> server, with acks) ---------------------------------------------------
@@ -321,7 +402,9 @@
       if (state.current === name) stopTyping(true);
       const r = state.rooms.get(name);
       if (r) for (const timer of r.typing.values()) clearTimeout(timer);
+      if (r) for (const e of r.entries) if (e.url) URL.revokeObjectURL(e.url);
       state.rooms.delete(name);
+      state.members.delete(name);
       if (state.current === name) {
         state.current = state.rooms.has(DEFAULT_ROOM) ? DEFAULT_ROOM : state.rooms.keys().next().value || null;
         notice(state.current, `You left #${name}`);
@@ -330,20 +413,49 @@
     });
   }
 
+  // The field is emptied at once, so that one can send the next message before the server
+  // answered the last; a refused message is given back.
   function sendMessage(text) {
     const target = state.current;
-    el.sendBtn.disabled = true;
     stopTyping(true);
+    el.composerInput.value = "";
     request("message", { room: target, text }, (res) => {
-      updateControls();
-      if (res.ok) {
-        // The message itself comes back through the room's `message` broadcast.
-        if (el.composerInput.value === text) el.composerInput.value = "";
-      } else {
+      if (!res.ok) {
         notice(target, `Message not sent: ${res.error || "refused"}`, "error");
+        if (el.composerInput.value === "") el.composerInput.value = text;
       }
-      el.composerInput.focus();
     });
+  }
+
+  function sendFile(file) {
+    const target = state.current;
+    if (!target) return;
+    if (file.size > MAX_FILE_BYTES) {
+      notice(target, `${file.name} is ${formatSize(file.size)}: files are limited to ${formatSize(MAX_FILE_BYTES)}.`, "error");
+      return;
+    }
+    state.sendingFiles += 1;
+    updateControls();
+    file.arrayBuffer().then((data) => {
+      // An ArrayBuffer: socket.io-client sends it as a binary attachment (a binary WebSocket
+      // frame, or base64 on long-polling).
+      const type = file.type || "application/octet-stream";
+      request("file", { room: target, name: file.name, type, data }, (res) => {
+        state.sendingFiles -= 1;
+        updateControls();
+        if (!res.ok) notice(target, `${file.name} not sent: ${res.error || "refused"}`, "error");
+      });
+    }, (err) => {
+      state.sendingFiles -= 1;
+      updateControls();
+      notice(target, `Cannot read ${file.name}: ${err.message}`, "error");
+    });
+  }
+
+  function toBytes(data) {
+    if (data instanceof ArrayBuffer) return new Uint8Array(data);
+    if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    return null;
   }
 
   // ---- typing (ours) ---------------------------------------------------------------------------
@@ -433,6 +545,12 @@
     return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   }
 
+  function formatSize(bytes) {
+    if (bytes < 1000) return `${bytes} B`;
+    if (bytes < 1000 * 1000) return `${(bytes / 1000).toFixed(1)} kB`;
+    return `${(bytes / 1000 / 1000).toFixed(1)} MB`;
+  }
+
   function showError(node, text) {
     node.textContent = text || "";
     node.hidden = !text;
@@ -444,7 +562,8 @@
     const r = room(roomName);
     r.entries.push(entry);
     if (r.entries.length > MAX_ENTRIES_PER_ROOM) {
-      r.entries.splice(0, r.entries.length - MAX_ENTRIES_PER_ROOM);
+      const dropped = r.entries.splice(0, r.entries.length - MAX_ENTRIES_PER_ROOM);
+      for (const old of dropped) if (old.url) URL.revokeObjectURL(old.url);
       if (roomName === state.current) renderMessages();
       return;
     }
@@ -462,12 +581,12 @@
 
   function entryNode(entry) {
     const li = document.createElement("li");
-    if (entry.kind !== "message") {
+    if (entry.kind !== "message" && entry.kind !== "file") {
       li.className = entry.kind === "error" ? "notice error" : "notice";
       li.textContent = entry.text;
       return li;
     }
-    li.className = entry.mine ? "message mine" : "message";
+    li.className = `message${entry.kind === "file" ? " file" : ""}${entry.mine ? " mine" : ""}`;
     li.dataset.from = entry.from;
 
     const avatar = document.createElement("span");
@@ -490,13 +609,79 @@
     time.title = new Date(entry.at).toLocaleString();
     time.textContent = formatTime(entry.at);
     meta.append(from, time);
-    const text = document.createElement("div");
-    text.className = "text";
-    text.textContent = entry.text;
-    body.append(meta, text);
+    body.append(meta, entry.kind === "file" ? fileNode(entry) : textNode(entry.text));
 
     li.append(avatar, body);
     return li;
+  }
+
+  function textNode(value) {
+    const text = document.createElement("div");
+    text.className = "text";
+    text.textContent = value;
+    return text;
+  }
+
+  // An image is shown inline (and downloads when clicked); any other file is a download link.
+  function fileNode(entry) {
+    const box = document.createElement("div");
+    box.className = "attachment";
+    const link = document.createElement("a");
+    link.href = entry.url;
+    link.download = entry.name;
+    link.title = `Download ${entry.name}`;
+    if (IMAGE_TYPES.test(entry.type)) {
+      link.className = "file-image";
+      const img = document.createElement("img");
+      img.src = entry.url;
+      img.alt = entry.name;
+      link.append(img);
+      box.append(link);
+    } else {
+      link.className = "file-link";
+      link.textContent = entry.name;
+      box.append(link);
+    }
+    const size = document.createElement("span");
+    size.className = "file-size";
+    size.textContent = IMAGE_TYPES.test(entry.type) ? `${entry.name} · ${formatSize(entry.size)}` : formatSize(entry.size);
+    box.append(size);
+    return box;
+  }
+
+  function renderMembers() {
+    const m = state.current ? state.members.get(state.current) : null;
+    const names = m ? [...m.names] : [];
+    const r = state.current ? state.rooms.get(state.current) : null;
+    const items = names.map((name) => {
+      const li = document.createElement("li");
+      li.dataset.nickname = name;
+      const avatar = document.createElement("span");
+      avatar.className = "avatar small";
+      avatar.setAttribute("aria-hidden", "true");
+      avatar.textContent = initial(name);
+      avatar.style.backgroundColor = colorFor(name);
+      const label = document.createElement("span");
+      label.className = "member-name";
+      label.textContent = name;
+      li.append(avatar, label);
+      if (name === state.nickname) {
+        li.className = "me";
+        const you = document.createElement("span");
+        you.className = "member-note";
+        you.textContent = "you";
+        li.append(you);
+      } else if (r && r.typing.has(name)) {
+        const typing = document.createElement("span");
+        typing.className = "member-note typing-dots";
+        typing.textContent = "typing…";
+        li.append(typing);
+      }
+      return li;
+    });
+    el.memberList.replaceChildren(...items);
+    el.memberList.dataset.stale = String(!m || m.stale);
+    el.membersCount.textContent = m ? String(names.length) : "";
   }
 
   function renderRooms() {
@@ -562,6 +747,7 @@
     const names = r ? [...r.typing.keys()] : [];
     el.typing.textContent = typingText(names);
     el.typing.classList.toggle("active", names.length > 0);
+    renderMembers();
   }
 
   function renderHeader() {
@@ -577,9 +763,10 @@
     el.joinBtn.disabled = !on;
     el.composerInput.disabled = !on || !state.current;
     el.sendBtn.disabled = !on || !state.current;
+    el.attachBtn.disabled = !on || !state.current || state.sendingFiles > 0;
     el.leaveBtn.disabled = !on || !state.current || state.current === DEFAULT_ROOM;
     el.composerInput.placeholder = !state.connected
-      ? "Not connected…"
+      ? (state.everConnected ? "Offline: reconnecting…" : "Connecting…")
       : state.current ? `Message #${state.current}` : "Join a room to chat";
     for (const b of el.roomList.querySelectorAll(".room-leave")) b.disabled = !state.connected;
   }
@@ -589,6 +776,7 @@
     renderRooms();
     renderMessages();
     renderTyping();
+    renderMembers();
     updateControls();
   }
 
@@ -652,6 +840,12 @@
     const text = el.composerInput.value;
     if (text.trim() === "" || !state.current) return;
     sendMessage(text);
+  });
+
+  el.attachBtn.addEventListener("click", () => el.fileInput.click());
+  el.fileInput.addEventListener("change", () => {
+    for (const file of el.fileInput.files) sendFile(file);
+    el.fileInput.value = "";
   });
 
   el.composerInput.addEventListener("input", onComposerInput);
