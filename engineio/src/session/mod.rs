@@ -322,7 +322,11 @@ impl Session {
     /// Fires the timers that are due.
     fn on_time(&mut self, now: Instant) {
         if let State::Upgrading {
-            probe: ProbeState::Answered { noop_due, next_noop },
+            probe:
+                ProbeState::Answered {
+                    noop_due,
+                    next_noop,
+                },
             ..
         } = &mut self.state
         {

@@ -580,6 +580,9 @@ fn polls_during_an_upgrade_get_a_noop_every_100ms_not_at_once() {
     s.handle(t0, Input::PollStart).unwrap();
     assert_eq!(drain(&mut s, t0 + Duration::from_millis(99)), []);
     assert_eq!(s.take_payload(1000), None);
-    assert_eq!(drain(&mut s, t0 + Duration::from_millis(100)), [Output::PollReady]);
+    assert_eq!(
+        drain(&mut s, t0 + Duration::from_millis(100)),
+        [Output::PollReady]
+    );
     assert_eq!(s.take_payload(1000), Some(vec![Packet::Noop]));
 }
