@@ -144,6 +144,21 @@ impl BroadcastOperator {
     /// Sends an event to every selected socket; the packet is encoded once.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, args: &T) -> Result<(), EmitError> {
         let packet = event_packet(&self.ns.name, event, args, None)?;
+        self.publish(&packet);
+        Ok(())
+    }
+
+    /// Sends an event whose arguments are already a payload (e.g. an incoming event's).
+    pub fn emit_payload(&self, event: &str, args: Payload) -> Result<(), EmitError> {
+        if crate::packet::is_reserved_event(event) {
+            return Err(EmitError::Reserved(event.to_owned()));
+        }
+        self.publish(&Packet::event(self.ns.name.clone(), event, args));
+        Ok(())
+    }
+
+    /// Delivers locally (each namespace of a dynamic family) and tells the other nodes.
+    fn publish(&self, packet: &Packet) {
         for ns in self.ns.family() {
             let packet = Packet::new(ns.name.clone(), packet.kind.clone());
             deliver(&ns, &packet, &self.opts);
@@ -151,7 +166,6 @@ impl BroadcastOperator {
                 let _ = ns.adapter.broadcast(&packet, &self.opts);
             }
         }
-        Ok(())
     }
 
     /// Sends an event to every selected socket, on every node, and collects the first
