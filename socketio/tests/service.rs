@@ -143,5 +143,5 @@ async fn broadcast_reaches_each_member_once_and_disconnect_reasons() {
     // A packet for a namespace the client left: invalid state.
     post(&io, &first, r#"42["late"]"#).await;
     post(&io, &second, r#"42/other,["x"]"#).await;
-    assert_eq!(rx.recv().await, Some(DisconnectReason::ForcedServerClose));
+    assert_eq!(rx.recv().await, Some(DisconnectReason::ForcedClose));
 }

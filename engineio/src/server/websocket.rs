@@ -9,7 +9,7 @@ use http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 use http_body_util::Full;
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
-use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError};
+use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError, ProtocolError};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
@@ -81,6 +81,10 @@ impl FrameIo for Tungstenite {
                     Some(Err(ReadError::TooLarge))
                 }
                 Err(WsError::ConnectionClosed | WsError::AlreadyClosed) => None,
+                // The peer went away without a close frame (a killed process, a closed tab):
+                // the reference reports that as the transport closing, not failing.
+                Err(WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake)) => None,
+                Err(WsError::Io(e)) if peer_gone(&e) => None,
                 Err(_) => Some(Err(ReadError::Failed)),
             };
         }
@@ -108,6 +112,14 @@ impl FrameIo for Tungstenite {
         });
         let _ = self.0.close(frame).await;
     }
+}
+
+fn peer_gone(error: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(
+        error.kind(),
+        ErrorKind::ConnectionReset | ErrorKind::BrokenPipe | ErrorKind::UnexpectedEof
+    )
 }
 
 /// Checks that a request is a WebSocket upgrade and returns its `101` response.

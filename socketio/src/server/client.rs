@@ -125,9 +125,10 @@ impl Connection {
             (Some(socket), PacketKind::Disconnect) => {
                 socket.closed(DisconnectReason::ClientNamespaceDisconnect)
             }
-            (Some(_), PacketKind::ConnectError(_)) => {}
-            // A packet for a namespace not joined, or a second CONNECT: invalid state.
-            _ => self.client.close(DisconnectReason::ForcedServerClose),
+            // A packet for a namespace not joined, a second CONNECT, a CONNECT_ERROR from the
+            // client: invalid state. The reference closes the engine connection first, so its
+            // sockets see `forced close`, and so do ours.
+            _ => self.client.close(DisconnectReason::ForcedClose),
         }
     }
 
@@ -173,7 +174,7 @@ fn finish_connect(ns: &Arc<NsInner>, client: &Arc<Client>, socket: &Socket) {
         let mut sockets = client.sockets();
         if sockets.contains_key(&ns.name) {
             drop(sockets);
-            client.close(DisconnectReason::ForcedServerClose);
+            client.close(DisconnectReason::ForcedClose);
             return;
         }
         sockets.insert(ns.name.clone(), socket.clone());

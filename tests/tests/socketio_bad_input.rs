@@ -1,0 +1,325 @@
+//! End-to-end: bad Socket.IO input, sent as raw Engine.IO messages by the official
+//! `engine.io-client` on the `/socket.io/` path. Each case ends only its own connection, with
+//! the reference server's reason (checked against the Node `socket.io` server too), while a
+//! `socket.io-client` bystander stays connected.
+
+mod common_sio;
+
+use std::time::Duration;
+
+use common_sio::{connect, emit_ack, Server};
+use e2e::{b64, NodeDriver, ReferenceServer, TIMEOUT};
+use serde_json::{json, Value};
+use socketio::server::{Event, Socket};
+
+/// What a case sends after its CONNECT.
+#[derive(Clone, Copy)]
+enum Input {
+    Text(&'static str),
+    Binary(&'static [u8]),
+}
+
+/// A case: what it sends, and the reason its socket ends with (`None`: it stays open).
+struct Case {
+    what: &'static str,
+    sends: Vec<Input>,
+    reason: Option<&'static str>,
+    /// The reason the Node reference reports, when it differs from `reason` (none now).
+    ///
+    /// For an invalid state the reference's `Client.close()` (socket.io/dist/client.js:148)
+    /// calls `conn.close()` before `onclose("forced server close")`; with an empty write
+    /// buffer the engine closes the transport and reports `forced close` synchronously
+    /// (engine.io/build/socket.js:487, transports/websocket.js:90), which ends the sockets
+    /// first. So the reference's sockets see `forced close`, and ours do too.
+    reference: Option<&'static str>,
+}
+
+fn cases() -> Vec<Case> {
+    use Input::{Binary, Text};
+    let too_many = format!(
+        "511-[\"x\",{}]",
+        (0..11)
+            .map(|n| format!("{{\"_placeholder\":true,\"num\":{n}}}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let too_many: &'static str = Box::leak(too_many.into_boxed_str());
+    let case = |what, sends, reason| Case {
+        what,
+        sends,
+        reason,
+        reference: None,
+    };
+    let invalid_state = |what, sends| Case {
+        what,
+        sends,
+        reason: Some("forced close"),
+        reference: None,
+    };
+    vec![
+        case("unknown packet type", vec![Text("9")], Some("forced close")),
+        case(
+            "truncated JSON",
+            vec![Text("2[\"x\"")],
+            Some("forced close"),
+        ),
+        case(
+            "event that is not an array",
+            vec![Text("2{\"a\":1}")],
+            Some("forced close"),
+        ),
+        case(
+            "reserved event name",
+            vec![Text("2[\"disconnect\"]")],
+            Some("forced close"),
+        ),
+        invalid_state(
+            "event for a namespace not joined",
+            vec![Text("2/other,[\"x\"]")],
+        ),
+        invalid_state("second CONNECT", vec![Text("0")]),
+        invalid_state(
+            "CONNECT_ERROR from the client",
+            vec![Text("4{\"message\":\"x\"}")],
+        ),
+        case(
+            "missing attachment, then text",
+            vec![
+                Text("51-[\"x\",{\"_placeholder\":true,\"num\":0}]"),
+                Text("2[\"y\"]"),
+            ],
+            Some("forced close"),
+        ),
+        case(
+            "too many attachments",
+            vec![Text(too_many)],
+            Some("forced close"),
+        ),
+        case(
+            "attachment without a packet",
+            vec![Binary(&[1, 2, 3])],
+            Some("forced close"),
+        ),
+        case("ack for an unknown id", vec![Text("3/,99[\"x\"]")], None),
+    ]
+}
+
+/// Our server or the reference one, with what it reports.
+enum Target {
+    Ours(Server),
+    Reference(Box<ReferenceServer>),
+}
+
+impl Target {
+    fn url(&self) -> String {
+        match self {
+            Target::Ours(server) => server.url.clone(),
+            Target::Reference(server) => server.url(),
+        }
+    }
+
+    async fn connected(&mut self, id: &str) {
+        match self {
+            Target::Ours(server) => {
+                server.connected(id).await;
+            }
+            Target::Reference(server) => {
+                let seen = server
+                    .events()
+                    .expect_matching(|e| e["ev"] == "connection" && e["id"] == id, TIMEOUT)
+                    .await;
+                assert_eq!(seen["nsp"], "/");
+            }
+        }
+    }
+
+    /// The reason socket `id` ended with; `None` when our server left it connected (the
+    /// reference is the oracle: a wait on it that times out fails the test).
+    async fn ended(&mut self, id: &str) -> Option<String> {
+        match self {
+            Target::Ours(server) => server
+                .disconnected_within(id, Duration::from_secs(3))
+                .await
+                .map(|reason| reason.as_str().to_owned()),
+            Target::Reference(_) => Some(self.disconnected(id).await),
+        }
+    }
+
+    async fn disconnected(&mut self, id: &str) -> String {
+        match self {
+            Target::Ours(server) => server.disconnected(id).await.as_str().to_owned(),
+            Target::Reference(server) => {
+                let seen = server
+                    .events()
+                    .expect_matching(|e| e["ev"] == "disconnect" && e["id"] == id, TIMEOUT)
+                    .await;
+                seen["reason"].as_str().expect("a reason").to_owned()
+            }
+        }
+    }
+
+    async fn no_disconnect(&mut self, id: &str) {
+        match self {
+            Target::Ours(server) => server.no_disconnect(id, Duration::from_millis(300)).await,
+            Target::Reference(server) => {
+                let events = server.events();
+                events
+                    .expect_no("disconnect", Duration::from_millis(300))
+                    .await;
+                assert!(events
+                    .history()
+                    .iter()
+                    .all(|e| !(e["ev"] == "disconnect" && e["id"] == id)));
+            }
+        }
+    }
+}
+
+/// Our server: `/` watched; an event with an ack is acked with its arguments.
+async fn our_server() -> Target {
+    let server = common_sio::start().await;
+    server.watch("/");
+    server.io.of("/").on_connection(|socket: Socket| {
+        socket.on("ack-me", |_: &Socket, event: Event| {
+            let args = event.payload().clone();
+            if let Some(ack) = event.into_ack() {
+                ack.send_payload(args).expect("ack sent");
+            }
+        });
+    });
+    Target::Ours(server)
+}
+
+/// The next event `ev` of the raw socket `name`.
+async fn raw_event(raw: &mut NodeDriver, ev: &str, name: &str) -> Value {
+    raw.expect_matching(|e| e["ev"] == ev && e["name"] == name, TIMEOUT)
+        .await
+}
+
+/// Opens the raw session `name`, joins `/` with a bare CONNECT, and returns the socket id.
+async fn raw_connect(
+    raw: &mut NodeDriver,
+    target: &mut Target,
+    name: &str,
+    transport: &str,
+) -> String {
+    let opts = json!({"path": "/socket.io/", "transports": [transport]});
+    raw.command(
+        json!({"cmd": "open", "name": name, "url": target.url(), "opts": opts}),
+        TIMEOUT,
+    )
+    .await;
+    raw_event(raw, "open", name).await;
+    raw.command(json!({"cmd": "send", "name": name, "text": "0"}), TIMEOUT)
+        .await;
+    let reply = raw_event(raw, "message", name).await;
+    let text = reply["text"].as_str().expect("a text reply");
+    let json = text
+        .strip_prefix('0')
+        .unwrap_or_else(|| panic!("a CONNECT reply: {text}"));
+    let payload: Value = serde_json::from_str(json).expect("JSON CONNECT reply");
+    let id = payload["sid"].as_str().expect("a sid").to_owned();
+    target.connected(&id).await;
+    id
+}
+
+/// Runs every case against `target` over `transport`, a bystander checked after each.
+async fn run(mut target: Target, transport: &str) {
+    let label = match target {
+        Target::Ours(_) => "ours",
+        Target::Reference(_) => "reference",
+    };
+    let mut bystander = NodeDriver::sio();
+    let url = format!("{}/", target.url());
+    let stays = connect(&mut bystander, "b", &url, json!({})).await;
+    target.connected(&stays).await;
+    let mut raw = NodeDriver::eio();
+    let mut mismatches = Vec::new();
+    for (n, case) in cases().into_iter().enumerate() {
+        let what = format!("{label}, {transport}: {}", case.what);
+        let name = format!("raw{n}");
+        let id = raw_connect(&mut raw, &mut target, &name, transport).await;
+        for send in &case.sends {
+            let cmd = match send {
+                Input::Text(text) => json!({"cmd": "send", "name": name, "text": text}),
+                Input::Binary(bytes) => json!({"cmd": "send", "name": name, "binary": b64(bytes)}),
+            };
+            raw.command(cmd, TIMEOUT).await;
+        }
+        let reason = match target {
+            Target::Reference(_) => case.reference.or(case.reason),
+            Target::Ours(_) => case.reason,
+        };
+        match reason {
+            Some(reason) => match target.ended(&id).await {
+                Some(got) => {
+                    if got != reason {
+                        mismatches.push(format!("{what}: expected {reason:?}, got {got:?}"));
+                    }
+                    let closed = raw_event(&mut raw, "close", &name).await;
+                    assert_eq!(closed["reason"], "transport close", "{what}");
+                }
+                None => {
+                    mismatches.push(format!("{what}: expected {reason:?}, stayed connected"));
+                    raw.command(json!({"cmd": "close", "name": name}), TIMEOUT)
+                        .await;
+                    assert_eq!(target.disconnected(&id).await, "transport close", "{what}");
+                }
+            },
+            None => {
+                // Still open and working: an event with an ack is answered.
+                raw.command(
+                    json!({"cmd": "send", "name": name, "text": "21[\"ack-me\",\"z\"]"}),
+                    TIMEOUT,
+                )
+                .await;
+                let answer = raw_event(&mut raw, "message", &name).await;
+                assert_eq!(answer["text"], "31[\"z\"]", "{what}");
+                target.no_disconnect(&id).await;
+                raw.command(json!({"cmd": "close", "name": name}), TIMEOUT)
+                    .await;
+                assert_eq!(target.disconnected(&id).await, "transport close", "{what}");
+            }
+        }
+        // The bystander did not notice.
+        let args = json!([case.what]);
+        assert_eq!(
+            emit_ack(&mut bystander, "b", "ack-me", args.clone()).await,
+            args,
+            "{what}"
+        );
+    }
+    bystander
+        .expect_no("disconnect", Duration::from_millis(100))
+        .await;
+    target.no_disconnect(&stays).await;
+    assert!(
+        mismatches.is_empty(),
+        "reasons that differ:\n{}",
+        mismatches.join("\n")
+    );
+    raw.exit().await;
+    bystander.exit().await;
+}
+
+#[tokio::test]
+async fn bad_input_over_websocket_ends_only_that_connection() {
+    run(our_server().await, "websocket").await;
+}
+
+#[tokio::test]
+async fn bad_input_over_polling_ends_only_that_connection() {
+    run(our_server().await, "polling").await;
+}
+
+/// The same cases against the Node reference server: the reasons above are its reasons.
+#[tokio::test]
+async fn bad_input_reasons_are_the_reference_servers() {
+    run(
+        Target::Reference(Box::new(
+            ReferenceServer::sio(&["--ping-timeout", "1000"]).await,
+        )),
+        "websocket",
+    )
+    .await;
+}
