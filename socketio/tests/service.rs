@@ -3,40 +3,12 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::{Method, Request};
-use http_body_util::{BodyExt, Full};
+mod common;
+
+use common::{open, poll, post};
 use serde_json::{json, Value};
 use socketio::server::{ConnectError, DisconnectReason, Event, Socket, SocketIo};
 use tokio::sync::mpsc;
-
-async fn call(io: &SocketIo, method: Method, query: &str, body: &str) -> (u16, String) {
-    let request = Request::builder()
-        .method(method)
-        .uri(format!("/socket.io/?EIO=4&transport=polling{query}"))
-        .body(Full::new(Bytes::copy_from_slice(body.as_bytes())))
-        .unwrap();
-    let response = io.handle(request).await;
-    let status = response.status().as_u16();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8_lossy(&body).into_owned())
-}
-
-/// A polling Engine.IO session: its sid.
-async fn open(io: &SocketIo) -> String {
-    let (_, body) = call(io, Method::GET, "", "").await;
-    let open: Value = serde_json::from_str(&body[1..]).unwrap();
-    open["sid"].as_str().unwrap().to_owned()
-}
-
-async fn post(io: &SocketIo, sid: &str, body: &str) {
-    let (status, reply) = call(io, Method::POST, &format!("&sid={sid}"), body).await;
-    assert_eq!((status, reply.as_str()), (200, "ok"));
-}
-
-async fn poll(io: &SocketIo, sid: &str) -> String {
-    call(io, Method::GET, &format!("&sid={sid}"), "").await.1
-}
 
 fn server() -> SocketIo {
     SocketIo::builder()

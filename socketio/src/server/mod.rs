@@ -144,7 +144,11 @@ impl SocketIo {
     }
 
     /// Emits to every socket of the main namespace.
-    pub fn emit(&self, event: &str, args: &impl serde::Serialize) -> Result<(), EmitError> {
+    pub fn emit<T: serde::Serialize + ?Sized>(
+        &self,
+        event: &str,
+        args: &T,
+    ) -> Result<(), EmitError> {
         self.of("/").emit(event, args)
     }
 

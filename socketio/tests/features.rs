@@ -1,0 +1,171 @@
+//! Service tests of the server's features over in-memory polling: dynamic namespaces,
+//! catch-all handlers, event middlewares, typed data and the server-wide operations.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{connected, open, poll, post};
+use serde::{Deserialize, Serialize};
+use socketio::server::{Event, RemoteSocket, Socket, SocketIo};
+
+/// Lets the connection's task handle what was posted (time is paused: only tasks run).
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(10)).await;
+}
+
+fn server() -> SocketIo {
+    SocketIo::builder()
+        .ping_interval(Duration::from_secs(10))
+        .build()
+}
+
+#[tokio::test(start_paused = true)]
+async fn dynamic_children_share_the_parents_hooks() {
+    let io = server();
+    let parent = io.of_pattern(r"^/room-\d+$").unwrap();
+    parent.use_middleware(|socket: Socket| async move {
+        match socket.handshake().auth["ok"].as_bool() {
+            Some(true) => Ok(()),
+            _ => Err(socketio::server::ConnectError::new("no")),
+        }
+    });
+    parent.on_connection(|socket: Socket| {
+        let _ = socket.emit("where", socket.namespace().as_str());
+    });
+    let sid = open(&io).await;
+    post(&io, &sid, r#"40/room-7,{"ok":true}"#).await;
+    let reply = poll(&io, &sid).await;
+    assert!(reply.starts_with("40/room-7,"), "{reply}");
+    // The CONNECT answer, then what the parent's connection handler sent, in one payload.
+    assert!(
+        reply.ends_with("\u{1e}42/room-7,[\"where\",\"/room-7\"]"),
+        "{reply}"
+    );
+    post(&io, &sid, r#"40/room-8,{"ok":false}"#).await;
+    assert_eq!(poll(&io, &sid).await, r#"44/room-8,{"message":"no"}"#);
+    post(&io, &sid, "40/room-x,").await;
+    assert_eq!(
+        poll(&io, &sid).await,
+        r#"44/room-x,{"message":"Invalid namespace"}"#
+    );
+    // The parent's emit reaches every child.
+    parent.emit("all", "children").unwrap();
+    assert_eq!(poll(&io, &sid).await, r#"42/room-7,["all","children"]"#);
+}
+
+#[tokio::test(start_paused = true)]
+async fn predicate_parents_and_cleanup_of_empty_children() {
+    let io = SocketIo::builder().cleanup_empty_children(true).build();
+    io.of_fn(|name, auth| name.starts_with("/team-") && auth["member"] == true);
+    let sid = open(&io).await;
+    post(&io, &sid, r#"40/team-a,{"member":true}"#).await;
+    assert!(poll(&io, &sid).await.starts_with("40/team-a,"));
+    post(&io, &sid, "41/team-a,").await;
+    settle().await;
+    // The child left with its last socket: a static lookup no longer finds it.
+    assert_eq!(io.of("/team-a").socket_count(), 0);
+    post(&io, &sid, r#"40/team-b,{"member":false}"#).await;
+    assert_eq!(
+        poll(&io, &sid).await,
+        r#"44/team-b,{"message":"Invalid namespace"}"#
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn catch_all_handlers_see_incoming_and_outgoing_events() {
+    let io = server();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    io.of("/").on_connection(move |socket: Socket| {
+        let (incoming, outgoing) = (log.clone(), log.clone());
+        socket.on_any(move |_s: &Socket, e: &Event| {
+            incoming.lock().unwrap().push(format!("in {}", e.name()))
+        });
+        socket.on_any_outgoing(move |_s: &Socket, name: &str, _args| {
+            outgoing.lock().unwrap().push(format!("out {name}"));
+        });
+        socket.on("ping", |socket: &Socket, _e: Event| {
+            let _ = socket.emit("pong", &());
+        });
+    });
+    let sid = connected(&io, "/").await;
+    post(&io, &sid, r#"42["ping"]"#).await;
+    post(&io, &sid, r#"42["unknown",1]"#).await;
+    assert_eq!(poll(&io, &sid).await, r#"42["pong",null]"#);
+    settle().await;
+    io.emit("news", "x").unwrap();
+    assert_eq!(poll(&io, &sid).await, r#"42["news","x"]"#);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen, ["in ping", "out pong", "in unknown", "out news"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn event_middleware_refusal_goes_to_on_error_and_keeps_the_socket() {
+    let io = server();
+    io.of("/").on_connection(|socket: Socket| {
+        socket.use_middleware(|_s: &Socket, e: &Event| match e.name() {
+            "forbidden" => Err("not allowed".to_owned()),
+            _ => Ok(()),
+        });
+        socket.on_error(|socket: &Socket, error: &str| {
+            let _ = socket.emit("error-seen", error);
+        });
+        socket.on("forbidden", |socket: &Socket, _e: Event| {
+            let _ = socket.emit("handled", &());
+        });
+        socket.on("allowed", |socket: &Socket, _e: Event| {
+            let _ = socket.emit("handled", "allowed");
+        });
+    });
+    let sid = connected(&io, "/").await;
+    post(&io, &sid, "42[\"forbidden\"]\u{1e}42[\"allowed\"]").await;
+    let reply = poll(&io, &sid).await;
+    assert_eq!(
+        reply,
+        "42[\"error-seen\",\"not allowed\"]\u{1e}42[\"handled\",\"allowed\"]"
+    );
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct Profile {
+    name: String,
+    level: u8,
+}
+
+#[tokio::test(start_paused = true)]
+async fn typed_data_and_server_wide_operations() {
+    let io = server();
+    io.of("/").on_connection(|socket: Socket| {
+        let level = u8::try_from(socket.nsp().socket_count()).unwrap();
+        socket
+            .set_data(&Profile {
+                name: "p".into(),
+                level,
+            })
+            .unwrap();
+    });
+    let first = connected(&io, "/").await;
+    let second = connected(&io, "/").await;
+    let sockets = io.of("/").operator().fetch_sockets().await.unwrap();
+    let mut levels: Vec<u8> = sockets
+        .iter()
+        .map(|s| match s {
+            RemoteSocket::Local(socket) => socket.data::<Profile>().unwrap().level,
+            RemoteSocket::Remote(_) => panic!("a single node has no remote socket"),
+        })
+        .collect();
+    levels.sort();
+    assert_eq!(levels, [1, 2]);
+    io.of("/").operator().sockets_join("vip");
+    io.to("vip").emit("vip", &()).unwrap();
+    assert_eq!(poll(&io, &first).await, r#"42["vip",null]"#);
+    assert_eq!(poll(&io, &second).await, r#"42["vip",null]"#);
+    io.of("/").operator().sockets_leave("vip");
+    assert!(io.to("vip").local_sockets().is_empty());
+    io.of("/").operator().disconnect_sockets(false);
+    assert_eq!(poll(&io, &first).await, "41");
+    assert_eq!(io.of("/").socket_count(), 0);
+}
