@@ -117,3 +117,30 @@ async fn broadcast_reaches_each_member_once_and_disconnect_reasons() {
     post(&io, &second, r#"42/other,["x"]"#).await;
     assert_eq!(rx.recv().await, Some(DisconnectReason::ForcedClose));
 }
+
+#[tokio::test(start_paused = true)]
+async fn deeply_nested_json_ends_only_that_connection() {
+    let io = server();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    io.of("/").on_connection(move |socket: Socket| {
+        let tx = tx.clone();
+        socket.on_disconnect(move |_s: &Socket, reason| {
+            let _ = tx.send(reason);
+        });
+    });
+    let bystander = open(&io).await;
+    post(&io, &bystander, "40").await;
+    poll(&io, &bystander).await;
+    let sid = open(&io).await;
+    post(&io, &sid, "40").await;
+    poll(&io, &sid).await;
+    // Deeper than the JSON parser's limit of 128 levels.
+    let deep = format!("42[\"x\",{}{}]", "[".repeat(200), "]".repeat(200));
+    post(&io, &sid, &deep).await;
+    assert_eq!(rx.recv().await, Some(DisconnectReason::ForcedClose));
+    io.emit("still", "here").unwrap();
+    // The engine took up to a ping timeout to give up on the closed session: pings may
+    // have gone out meanwhile.
+    let reply = poll(&io, &bystander).await;
+    assert!(reply.ends_with(r#"42["still","here"]"#), "{reply}");
+}

@@ -69,6 +69,9 @@ pub struct ServerConfig {
     pub handshake_headers: HeaderMap,
     /// A hook that may refuse handshakes.
     pub allow_request: Option<AllowRequest>,
+    /// Sessions the server holds at most; further handshakes get 503. The reference has no
+    /// such limit; 100 000 by default.
+    pub max_sessions: usize,
 }
 
 impl Default for ServerConfig {
@@ -80,6 +83,7 @@ impl Default for ServerConfig {
             cookie: None,
             handshake_headers: HeaderMap::new(),
             allow_request: None,
+            max_sessions: 100_000,
         }
     }
 }
@@ -174,6 +178,12 @@ impl Builder {
         Fut: Future<Output = Result<(), String>> + Send + 'static,
     {
         self.config.allow_request = Some(Arc::new(move |h| Box::pin(hook(h))));
+        self
+    }
+
+    /// The most sessions the server holds at once (100 000).
+    pub fn max_sessions(mut self, max: usize) -> Self {
+        self.config.max_sessions = max;
         self
     }
 

@@ -2,8 +2,9 @@
 //! WebSocket and calls the handler. Locks are held only to feed or drain, never across
 //! `.await` or a callback.
 
+use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
@@ -25,6 +26,8 @@ pub(crate) struct Shared {
     pub(crate) poll: Notify,
     /// A WebSocket handed to the driver by an upgrade request.
     ws_slot: Mutex<Option<Ws>>,
+    /// How long a WebSocket write may wait for a client that does not read.
+    write_timeout: Duration,
 }
 
 /// The current time, from tokio's clock so that tests can pause it.
@@ -33,7 +36,7 @@ pub(crate) fn now() -> Instant {
 }
 
 impl Shared {
-    pub(crate) fn new(session: Session, handshake: Handshake) -> Self {
+    pub(crate) fn new(session: Session, handshake: Handshake, write_timeout: Duration) -> Self {
         Self {
             sid: session.sid().to_owned(),
             handshake: Arc::new(handshake),
@@ -41,6 +44,7 @@ impl Shared {
             wake: Notify::new(),
             poll: Notify::new(),
             ws_slot: Mutex::new(None),
+            write_timeout,
         }
     }
 
@@ -100,6 +104,11 @@ impl Shared {
     }
 }
 
+/// Waits for `future` at most `limit`.
+async fn bounded(limit: Duration, future: impl Future<Output = ()>) {
+    let _ = tokio::time::timeout(limit, future).await;
+}
+
 /// The driver's own state between two wake-ups.
 struct Driver<H: Handler> {
     socket: Socket,
@@ -133,7 +142,7 @@ pub(crate) async fn drive<H: Handler>(shared: Arc<Shared>, handler: Arc<H>, sess
         driver.wait(deadline).await;
     }
     if let Some(mut ws) = driver.ws.take() {
-        ws.close(None).await;
+        bounded(driver.socket.shared.write_timeout, ws.close(None)).await;
     }
 }
 
@@ -162,7 +171,7 @@ impl<H: Handler> Driver<H> {
                 Output::WsWrite(packet) => wrote |= self.write(&packet).await,
                 Output::WsClose => {
                     if let Some(mut ws) = self.ws.take() {
-                        ws.close(None).await;
+                        bounded(self.socket.shared.write_timeout, ws.close(None)).await;
                     }
                 }
                 Output::PollReady => self.shared().poll.notify_one(),
@@ -171,7 +180,8 @@ impl<H: Handler> Driver<H> {
         }
         if wrote {
             if let Some(ws) = self.ws.as_mut() {
-                if ws.flush().await.is_err() {
+                let limit = self.socket.shared.write_timeout;
+                if !matches!(tokio::time::timeout(limit, ws.flush()).await, Ok(Ok(()))) {
                     self.ws_failed(DisconnectReason::TransportError);
                 }
             }
@@ -210,7 +220,11 @@ impl<H: Handler> Driver<H> {
         let Some(ws) = self.ws.as_mut() else {
             return false;
         };
-        if ws.feed(packet.to_frame()).await.is_err() {
+        let limit = self.socket.shared.write_timeout;
+        let fed = tokio::time::timeout(limit, ws.feed(packet.to_frame())).await;
+        if !matches!(fed, Ok(Ok(()))) {
+            // A client that does not read for this long is gone: its writes would otherwise
+            // hold this task, and its queue, forever.
             self.ws_failed(DisconnectReason::TransportError);
             return false;
         }
@@ -275,7 +289,7 @@ impl<H: Handler> Driver<H> {
 
     async fn ws_ended(&mut self, reason: DisconnectReason, code: Option<u16>) {
         if let Some(mut ws) = self.ws.take() {
-            ws.close(code).await;
+            bounded(self.socket.shared.write_timeout, ws.close(code)).await;
         }
         self.ws_failed(reason);
     }

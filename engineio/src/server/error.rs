@@ -33,6 +33,12 @@ pub enum RequestError {
     /// A method other than GET or POST on a session.
     #[error("Internal Server Error")]
     BadMethod,
+    /// A handshake while the server holds its maximum number of sessions.
+    #[error("Too many sessions")]
+    TooManySessions,
+    /// A polling body that did not arrive in time.
+    #[error("Request Timeout")]
+    BodyTimeout,
     /// A WebSocket request on a connection served without HTTP upgrades.
     #[error("WebSocket upgrade unavailable: serve the connection with upgrades enabled")]
     UpgradeUnavailable,
@@ -48,7 +54,10 @@ impl RequestError {
             RequestError::BadRequest | RequestError::UpgradeUnavailable => 3,
             RequestError::Forbidden(_) => 4,
             RequestError::UnsupportedProtocolVersion => 5,
-            RequestError::PayloadTooLarge | RequestError::BadMethod => return None,
+            RequestError::PayloadTooLarge
+            | RequestError::BadMethod
+            | RequestError::TooManySessions
+            | RequestError::BodyTimeout => return None,
         })
     }
 
@@ -57,6 +66,8 @@ impl RequestError {
             RequestError::Forbidden(_) => StatusCode::FORBIDDEN,
             RequestError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             RequestError::BadMethod => StatusCode::INTERNAL_SERVER_ERROR,
+            RequestError::TooManySessions => StatusCode::SERVICE_UNAVAILABLE,
+            RequestError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             _ => StatusCode::BAD_REQUEST,
         }
     }

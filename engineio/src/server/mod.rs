@@ -47,7 +47,7 @@ use hyper::upgrade::OnUpgrade;
 pub use config::{AllowFuture, AllowRequest, Builder, Cookie, ServerConfig};
 pub use cors::{Cors, CorsOrigin};
 pub use error::RequestError;
-pub use listen::serve;
+pub use listen::{serve, serve_with_shutdown};
 pub use polling::BoxError;
 pub use service::{EngineIoLayer, EngineIoService};
 pub use socket::{Handler, Handshake, RemoteAddr, SendError, Socket};
@@ -226,7 +226,8 @@ impl<H: Handler> EngineIo<H> {
                     .headers
                     .get(header::CONTENT_TYPE)
                     .is_some_and(|v| v.as_bytes() == b"application/octet-stream");
-                polling::post(shared, body, binary, max).await
+                let limit = config.engine.ping_timeout;
+                polling::post(shared, body, binary, max, limit).await
             }
             (TransportKind::Polling, _) => Err(RequestError::BadMethod),
         }
@@ -252,9 +253,12 @@ impl<H: Handler> EngineIo<H> {
             pairs: handshake.query.clone(),
         };
         request::check_version(&version)?;
+        if self.session_count() >= config.max_sessions {
+            return Err(RequestError::TooManySessions);
+        }
         let sid = request::new_sid();
         let session = Session::new(sid.clone(), &config.engine, transport, now());
-        let shared = Arc::new(Shared::new(session, handshake));
+        let shared = Arc::new(Shared::new(session, handshake, config.engine.ping_timeout));
         let mut response = match transport {
             TransportKind::Polling => {
                 let packets = shared.lock().take_payload(usize::MAX).unwrap_or_default();

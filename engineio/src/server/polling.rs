@@ -95,6 +95,7 @@ pub(crate) async fn post<B>(
     body: B,
     binary_content: bool,
     max_payload: usize,
+    body_timeout: std::time::Duration,
 ) -> Result<Response<Full<Bytes>>, RequestError>
 where
     B: Body + Send,
@@ -111,7 +112,13 @@ where
     }
     shared.input(Input::PostStart).map_err(refused)?;
     let post = ActivePost(&shared);
-    let body = match Limited::new(body, max_payload).collect().await {
+    // A body that trickles in is bounded in time as well as in size.
+    let read = tokio::time::timeout(body_timeout, Limited::new(body, max_payload).collect());
+    let Ok(read) = read.await else {
+        drop(post);
+        return fail(DisconnectReason::TransportError, RequestError::BodyTimeout);
+    };
+    let body = match read {
         Ok(collected) => collected.to_bytes(),
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
             drop(post);

@@ -39,7 +39,7 @@ use serde_json::Value;
 
 pub use ack::{AckError, PartialAcks};
 pub use config::Builder;
-pub use engineio::server::{serve, Cookie, Cors, RemoteAddr};
+pub use engineio::server::{serve, serve_with_shutdown, Cookie, Cors, RemoteAddr};
 pub use event::{AckSender, Event};
 pub use handshake::Handshake;
 pub use namespace::{ConnectError, Nsp, ServerAck};
