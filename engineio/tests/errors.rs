@@ -323,3 +323,29 @@ where
         (self.0)(request)
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_origin_check_refuses_other_origins() {
+    let builder = fast().allow_request(|handshake| {
+        let allowed = handshake
+            .headers
+            .get(header::ORIGIN)
+            .is_some_and(|origin| origin == "https://app.example");
+        async move {
+            allowed
+                .then_some(())
+                .ok_or_else(|| "origin not allowed".to_owned())
+        }
+    });
+    let (server, _rx) = server(builder);
+    let from = |origin: &'static str| {
+        Request::get("/engine.io/?EIO=4&transport=polling")
+            .header(header::ORIGIN, origin)
+            .body(Full::new(Bytes::new()))
+            .unwrap()
+    };
+    let refused = reply(server.handle(from("https://evil.example")).await).await;
+    assert_error(&refused, 403, 4, "origin not allowed");
+    let accepted = reply(server.handle(from("https://app.example")).await).await;
+    assert_eq!(accepted.status, 200);
+}

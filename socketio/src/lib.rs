@@ -56,3 +56,8 @@ pub use payload::{from_payload, to_payload, Payload, PayloadError};
 #[cfg(all(doctest, feature = "server"))]
 #[doc = include_str!("../../docs/guide.md")]
 pub struct Guide;
+
+/// The examples of `docs/security.md`, compiled and run as doctests.
+#[cfg(all(doctest, feature = "server"))]
+#[doc = include_str!("../../docs/security.md")]
+pub struct SecurityExamples;

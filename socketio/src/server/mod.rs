@@ -177,14 +177,23 @@ impl SocketIo {
         self.inner.engine.matches(request)
     }
 
-    /// Closes every connection: each socket ends with `server shutting down`, then each
-    /// namespace's adapter closes.
+    /// Closes every connection: each socket ends with `server shutting down`, the clients
+    /// get what was already queued and then the close, and each namespace's adapter closes.
+    /// Returns once every session is gone, or after the ping timeout for clients that do not
+    /// come back to read (a bounded wait).
     pub async fn close(&self) {
         let namespaces = self.inner.all_namespaces();
         for ns in &namespaces {
             ns.close_all(DisconnectReason::ServerShuttingDown);
         }
         self.inner.engine.close();
+        let limit = self.inner.engine.config().engine.ping_timeout;
+        let drained = async {
+            while self.inner.engine.session_count() > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        };
+        let _ = tokio::time::timeout(limit, drained).await;
         for ns in namespaces {
             ns.adapter.close().await;
         }

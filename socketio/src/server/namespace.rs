@@ -433,6 +433,11 @@ impl Nsp {
         read(&self.0.sockets).get(id).cloned()
     }
 
+    /// The rooms that have local members (each socket's own room among them).
+    pub fn rooms(&self) -> Vec<Room> {
+        read(&self.0.rooms).all_rooms()
+    }
+
     /// Number of local sockets.
     pub fn socket_count(&self) -> usize {
         read(&self.0.sockets).len()
