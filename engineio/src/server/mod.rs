@@ -49,7 +49,7 @@ pub use cors::{Cors, CorsOrigin};
 pub use error::RequestError;
 pub use listen::{serve, serve_with_shutdown};
 pub use polling::BoxError;
-pub use service::{EngineIoLayer, EngineIoService};
+pub use service::{Endpoint, EngineIoLayer, EngineIoService, MountLayer, Mounted};
 pub use socket::{Handler, Handshake, RemoteAddr, SendError, Socket};
 
 use driver::{drive, now, Shared};

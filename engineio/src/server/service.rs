@@ -46,43 +46,77 @@ impl<H: Handler> hyper::service::Service<Request<Incoming>> for EngineIo<H> {
     }
 }
 
-/// Mounts an [`EngineIo`] in front of a service: requests under the server's path are
-/// answered by it, every other request goes to the inner service untouched.
-#[derive(Clone)]
-pub struct EngineIoLayer<H> {
-    engine: EngineIo<H>,
+/// A server that answers the requests under its own path: what [`MountLayer`] puts in front
+/// of another service. [`EngineIo`] is one; the Socket.IO server is another.
+pub trait Endpoint: Clone + Send + Sync + 'static {
+    /// Whether the request is for this server.
+    fn matches<B>(&self, request: &Request<B>) -> bool;
+
+    /// Answers a request for this server.
+    fn respond<B>(&self, request: Request<B>) -> BoxFuture<EngineResponse>
+    where
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>;
 }
 
-impl<H> EngineIoLayer<H> {
-    /// A layer serving `engine`.
-    pub fn new(engine: EngineIo<H>) -> Self {
-        Self { engine }
+impl<H: Handler> Endpoint for EngineIo<H> {
+    fn matches<B>(&self, request: &Request<B>) -> bool {
+        EngineIo::matches(self, request)
+    }
+
+    fn respond<B>(&self, request: Request<B>) -> BoxFuture<EngineResponse>
+    where
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        let engine = self.clone();
+        Box::pin(async move { engine.handle(request).await })
     }
 }
 
-impl<S, H> tower_layer::Layer<S> for EngineIoLayer<H> {
-    type Service = EngineIoService<S, H>;
+/// Mounts an [`Endpoint`] in front of a service: requests under the endpoint's path are
+/// answered by it, every other request goes to the inner service untouched.
+#[derive(Clone)]
+pub struct MountLayer<E> {
+    endpoint: E,
+}
+
+impl<E> MountLayer<E> {
+    /// A layer serving `endpoint`.
+    pub fn new(endpoint: E) -> Self {
+        Self { endpoint }
+    }
+}
+
+/// Mounts an [`EngineIo`] in front of a service.
+pub type EngineIoLayer<H> = MountLayer<EngineIo<H>>;
+
+/// The service an [`EngineIoLayer`] makes.
+pub type EngineIoService<S, H> = Mounted<S, EngineIo<H>>;
+
+impl<S, E: Clone> tower_layer::Layer<S> for MountLayer<E> {
+    type Service = Mounted<S, E>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        EngineIoService {
+        Mounted {
             inner,
-            engine: EngineIo {
-                inner: self.engine.inner.clone(),
-            },
+            endpoint: self.endpoint.clone(),
         }
     }
 }
 
-/// The service an [`EngineIoLayer`] makes.
+/// The service a [`MountLayer`] makes.
 #[derive(Clone)]
-pub struct EngineIoService<S, H> {
+pub struct Mounted<S, E> {
     inner: S,
-    engine: EngineIo<H>,
+    endpoint: E,
 }
 
-impl<S, H, B, ResBody> tower_service::Service<Request<B>> for EngineIoService<S, H>
+impl<S, E, B, ResBody> tower_service::Service<Request<B>> for Mounted<S, E>
 where
-    H: Handler,
+    E: Endpoint,
     S: tower_service::Service<Request<B>, Response = Response<ResBody>>,
     S::Future: Send + 'static,
     B: Body + Send + 'static,
@@ -98,9 +132,9 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        if self.engine.matches(&request) {
-            let engine = self.engine.clone();
-            Box::pin(async move { Ok(engine.handle(request).await.map(Either::Left)) })
+        if self.endpoint.matches(&request) {
+            let response = self.endpoint.respond(request);
+            Box::pin(async move { Ok(response.await.map(Either::Left)) })
         } else {
             let future = self.inner.call(request);
             Box::pin(async move { Ok(future.await?.map(Either::Right)) })

@@ -6,11 +6,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
-use engineio::server::{BoxError, EngineResponse};
-use http::{Request, Response};
+use engineio::server::{BoxError, Endpoint, EngineResponse, MountLayer, Mounted};
+use http::Request;
 use http_body::Body;
-use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 
 use super::SocketIo;
@@ -48,6 +46,22 @@ impl hyper::service::Service<Request<Incoming>> for SocketIo {
     }
 }
 
+impl Endpoint for SocketIo {
+    fn matches<B>(&self, request: &Request<B>) -> bool {
+        SocketIo::matches(self, request)
+    }
+
+    fn respond<B>(&self, request: Request<B>) -> BoxFuture<EngineResponse>
+    where
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        let io = self.clone();
+        Box::pin(async move { io.handle(request).await })
+    }
+}
+
 /// Mounts a [`SocketIo`] in front of a service: requests under its path are answered by it,
 /// the others go to the inner service untouched.
 ///
@@ -56,59 +70,7 @@ impl hyper::service::Service<Request<Incoming>> for SocketIo {
 ///     .route("/", axum::routing::get(|| async { "hello" }))
 ///     .layer(SocketIoLayer::new(io));
 /// ```
-#[derive(Clone)]
-pub struct SocketIoLayer {
-    io: SocketIo,
-}
-
-impl SocketIoLayer {
-    /// A layer serving `io`.
-    pub fn new(io: SocketIo) -> Self {
-        Self { io }
-    }
-}
-
-impl<S> tower_layer::Layer<S> for SocketIoLayer {
-    type Service = SocketIoService<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        SocketIoService {
-            inner,
-            io: self.io.clone(),
-        }
-    }
-}
+pub type SocketIoLayer = MountLayer<SocketIo>;
 
 /// The service a [`SocketIoLayer`] makes.
-#[derive(Clone)]
-pub struct SocketIoService<S> {
-    inner: S,
-    io: SocketIo,
-}
-
-impl<S, B, ResBody> tower_service::Service<Request<B>> for SocketIoService<S>
-where
-    S: tower_service::Service<Request<B>, Response = Response<ResBody>>,
-    S::Future: Send + 'static,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
-{
-    type Response = Response<Either<Full<Bytes>, ResBody>>;
-    type Error = S::Error;
-    type Future = BoxFuture<Result<Self::Response, S::Error>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        if self.io.matches(&request) {
-            let io = self.io.clone();
-            Box::pin(async move { Ok(io.handle(request).await.map(Either::Left)) })
-        } else {
-            let future = self.inner.call(request);
-            Box::pin(async move { Ok(future.await?.map(Either::Right)) })
-        }
-    }
-}
+pub type SocketIoService<S> = Mounted<S, SocketIo>;
