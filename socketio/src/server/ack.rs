@@ -48,7 +48,7 @@ pub enum AckError {
     Payload(#[from] PayloadError),
     /// The event could not be sent.
     #[error(transparent)]
-    Emit(#[from] super::socket::EmitError),
+    Emit(#[from] super::emit::EmitError),
 }
 
 /// A broadcast's acknowledgements when the timeout fired before every client answered:

@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::socket::{EmitError, Socket};
+use super::emit::EmitError;
+use super::socket::Socket;
 use crate::packet::{Packet, PacketKind};
 use crate::payload::{Payload, PayloadError};
 
@@ -85,7 +86,7 @@ impl AckSender {
     /// argument list; any other value is one argument (a list meant as one argument goes in
     /// a 1-tuple: `(list,)`).
     pub fn send<T: Serialize + ?Sized>(self, args: &T) -> Result<(), EmitError> {
-        let payload = super::socket::to_args(args)?;
+        let payload = super::emit::to_args(args)?;
         let kind = PacketKind::Ack {
             id: self.id,
             args: payload,

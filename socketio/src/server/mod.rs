@@ -21,9 +21,11 @@
 mod ack;
 mod client;
 mod config;
+mod emit;
 mod event;
 mod handshake;
 mod namespace;
+mod nsp;
 mod operator;
 mod reason;
 mod service;
@@ -39,14 +41,16 @@ use serde_json::Value;
 
 pub use ack::{AckError, PartialAcks};
 pub use config::Builder;
+pub use emit::EmitError;
 pub use engineio::server::{serve, serve_with_shutdown, Cookie, Cors, RemoteAddr};
 pub use event::{AckSender, Event};
 pub use handshake::Handshake;
-pub use namespace::{ConnectError, Nsp, ServerAck};
+pub use namespace::ConnectError;
+pub use nsp::{Nsp, ServerAck};
 pub use operator::{BroadcastOperator, IntoRooms, RemoteSocket};
 pub use reason::DisconnectReason;
 pub use service::{SocketIoLayer, SocketIoService};
-pub use socket::{EmitError, Socket};
+pub use socket::Socket;
 
 use client::ClientHandler;
 use config::Config;

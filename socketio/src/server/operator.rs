@@ -8,8 +8,9 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use super::ack::{AckWaiter, PartialAcks};
+use super::emit::{event_packet, EmitError};
 use super::namespace::NsInner;
-use super::socket::{event_packet, EmitError, Socket};
+use super::socket::Socket;
 use crate::adapter::AckSink;
 use crate::adapter::{AckEvent, AdapterError, BroadcastOptions, SocketData};
 use crate::packet::{Packet, PacketKind};
