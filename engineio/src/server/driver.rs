@@ -234,10 +234,11 @@ impl<H: Handler> Driver<H> {
     /// The WebSocket is gone: tell the session, which decides whether that ends it.
     fn ws_failed(&mut self, reason: DisconnectReason) {
         self.ws = None;
-        let _ = self.shared().lock().handle(
-            now(),
-            Input::TransportEnded(TransportKind::WebSocket, reason),
-        );
+        // Through `input`, which wakes the driver: the deadline it is about to wait for was
+        // computed before this input, and the close it may cause must not wait for it.
+        let _ = self
+            .shared()
+            .input(Input::TransportEnded(TransportKind::WebSocket, reason));
     }
 
     async fn wait(&mut self, deadline: Option<Instant>) {
