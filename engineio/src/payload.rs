@@ -169,4 +169,52 @@ mod tests {
             prop_assert!(body.len() <= packets.iter().map(encoded_len).sum::<usize>());
         }
     }
+
+    /// `items` cut before every index whose flag is set: consecutive, non-empty groups that
+    /// together are `items` again.
+    fn batches<T: Clone>(items: &[T], cuts: &[bool]) -> Vec<Vec<T>> {
+        let mut batches: Vec<Vec<T>> = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            match batches.last_mut() {
+                Some(batch) if !cuts.get(i).copied().unwrap_or(false) => batch.push(item.clone()),
+                _ => batches.push(vec![item.clone()]),
+            }
+        }
+        batches
+    }
+
+    proptest! {
+        /// The same packets sent in differently grouped polling payloads decode to the same
+        /// packets, in order.
+        #[test]
+        fn rebatched_packets_decode_the_same(
+            packets in proptest::collection::vec(packet(), 1..12),
+            cuts in proptest::collection::vec(any::<bool>(), 12),
+        ) {
+            let mut decoded = Vec::new();
+            for batch in batches(&packets, &cuts) {
+                decoded.extend(decode(&Bytes::from(encode(&batch))).unwrap());
+            }
+            prop_assert_eq!(decoded, packets);
+        }
+
+        /// A payload split at any of its separators, and its records joined again in any
+        /// grouping, decodes to the packets of the whole payload.
+        #[test]
+        fn split_payload_decodes_the_same(
+            packets in proptest::collection::vec(packet(), 1..12),
+            cuts in proptest::collection::vec(any::<bool>(), 12),
+        ) {
+            let body = encode(&packets);
+            let records: Vec<&str> = body.split(char::from(SEPARATOR)).collect();
+            prop_assert_eq!(records.len(), packets.len());
+            let mut decoded = Vec::new();
+            for batch in batches(&records, &cuts) {
+                let part = batch.join(&char::from(SEPARATOR).to_string());
+                decoded.extend(decode(&Bytes::from(part)).unwrap());
+            }
+            prop_assert_eq!(&decoded, &packets);
+            prop_assert_eq!(decode(&Bytes::from(body)).unwrap(), packets);
+        }
+    }
 }

@@ -224,3 +224,79 @@ proptest! {
         }
     }
 }
+
+/// A decoder that takes as many attachments as a generated packet has.
+fn unbounded_decoder() -> Decoder {
+    Decoder::new(DecoderConfig {
+        max_attachments: usize::MAX,
+        ..Default::default()
+    })
+}
+
+/// Feeds the messages of `packets`, one whole packet after the other, to one decoder.
+fn decode_in_order(packets: &[Packet]) -> Result<Vec<Packet>, TestCaseError> {
+    let mut decoder = unbounded_decoder();
+    let mut decoded = Vec::new();
+    for packet in packets {
+        for message in packet.encode().messages() {
+            let result = decoder.feed(message);
+            prop_assert!(result.is_ok(), "{result:?} for {packet:?}");
+            decoded.extend(result.ok().flatten());
+        }
+    }
+    prop_assert_eq!(decoder.remaining_attachments(), 0);
+    Ok(decoded)
+}
+
+/// A packet whose encoding has attachments.
+fn binary_packet() -> impl Strategy<Value = Packet> {
+    strategy::packet().prop_filter("no attachments", |p| !p.encode().attachments().is_empty())
+}
+
+proptest! {
+    /// A packet's messages decode to the same packet whatever complete packets come before
+    /// and after them: the packets, in any order, decode to themselves in that order.
+    #[test]
+    fn any_interleaving_of_complete_packets_decodes_the_same(
+        (packets, shuffled) in proptest::collection::vec(strategy::packet(), 1..6)
+            .prop_flat_map(|packets| (Just(packets.clone()), Just(packets).prop_shuffle()))
+    ) {
+        for packet in &packets {
+            prop_assert_eq!(decode_in_order(std::slice::from_ref(packet))?, vec![packet.clone()]);
+        }
+        prop_assert_eq!(decode_in_order(&packets)?, packets);
+        prop_assert_eq!(decode_in_order(&shuffled)?, shuffled);
+    }
+
+    /// Another packet's text among a binary packet's attachments is an error that drops the
+    /// waiting packet; the attachments left over are errors too, and then the other packet
+    /// decodes as if nothing had happened.
+    #[test]
+    fn a_packet_inside_a_binary_packet_is_an_error(
+        binary in binary_packet(),
+        other in strategy::packet(),
+        at in any::<prop::sample::Index>(),
+    ) {
+        let encoded = binary.encode();
+        let attachments = encoded.attachments();
+        let at = at.index(attachments.len());
+        let mut decoder = unbounded_decoder();
+        prop_assert!(matches!(decoder.feed_text(encoded.text().as_str()), Ok(None)));
+        for attachment in &attachments[..at] {
+            prop_assert!(matches!(decoder.feed_binary(attachment.clone()), Ok(None)));
+        }
+        let other_text = other.encode().text().clone();
+        let err = decoder.feed_text(other_text.as_str());
+        prop_assert!(matches!(err, Err(ParseError::UnexpectedText)), "{err:?}");
+        prop_assert_eq!(decoder.remaining_attachments(), 0);
+        for attachment in &attachments[at..] {
+            let err = decoder.feed_binary(attachment.clone());
+            prop_assert!(matches!(err, Err(ParseError::UnexpectedBinary)), "{err:?}");
+        }
+        let mut decoded = Vec::new();
+        for message in other.encode().messages() {
+            decoded.extend(decoder.feed(message).ok().flatten());
+        }
+        prop_assert_eq!(decoded, vec![other]);
+    }
+}
