@@ -138,6 +138,21 @@ pub trait LocalNamespace: Send + Sync + 'static {
     /// Runs the namespace's server-side event listeners (`io.on(event)` in the reference),
     /// with a reply when the emitting node waits for one.
     fn server_side_emit(&self, event: &str, args: Payload, reply: Option<ServerReply>);
+
+    /// Every room with local members, each socket's own room among them (what a node answers
+    /// to the classic Redis adapter's `allRooms` request). The default reads them off
+    /// [`LocalNamespace::fetch_sockets`]; a namespace that keeps a room index can answer from it
+    /// without building every socket's handshake.
+    fn all_rooms(&self) -> Vec<Room> {
+        let mut rooms: Vec<Room> = self
+            .fetch_sockets(&BroadcastOptions::default())
+            .into_iter()
+            .flat_map(|socket| socket.rooms)
+            .collect();
+        rooms.sort();
+        rooms.dedup();
+        rooms
+    }
 }
 
 /// How a namespace talks to the other nodes. Every method has the single-node behaviour as
@@ -208,6 +223,26 @@ pub trait Adapter: Send + Sync + 'static {
     /// Number of servers in the cluster, this one included.
     fn server_count(&self) -> BoxFuture<'_, usize> {
         Box::pin(std::future::ready(1))
+    }
+
+    /// The rooms of the other nodes (`allRooms` in the reference, less this node's own).
+    fn all_rooms(&self) -> BoxFuture<'_, Result<Vec<Room>, AdapterError>> {
+        Box::pin(std::future::ready(Ok(Vec::new())))
+    }
+
+    /// A room of this namespace got its first local member; `socket_room` when it is a
+    /// socket's own room (named after its id). Adapters that listen per room (the sharded
+    /// Redis adapter's dynamic modes subscribe to a channel per room) start listening here.
+    /// The namespace calls it with its room table locked, so that the calls for one room come
+    /// in order: it must only queue the change, never block nor call back into the namespace.
+    fn room_created(&self, room: &Room, socket_room: bool) {
+        let _ = (room, socket_room);
+    }
+
+    /// A room of this namespace lost its last local member (called as
+    /// [`Adapter::room_created`] is).
+    fn room_deleted(&self, room: &Room) {
+        let _ = room;
     }
 
     /// Stops the adapter.

@@ -99,6 +99,11 @@ impl RoomIndex {
             .is_some_and(|members| members.contains(socket))
     }
 
+    /// Whether a room has at least one member.
+    pub fn has_room(&self, room: &str) -> bool {
+        self.members.contains_key(room)
+    }
+
     /// Every room with at least one member.
     pub fn all_rooms(&self) -> Vec<Room> {
         self.members.keys().cloned().collect()

@@ -28,6 +28,7 @@ mod namespace;
 mod nsp;
 mod operator;
 mod reason;
+mod remote;
 mod service;
 mod socket;
 
@@ -47,8 +48,9 @@ pub use event::{AckSender, Event};
 pub use handshake::Handshake;
 pub use namespace::ConnectError;
 pub use nsp::{Nsp, ServerAck};
-pub use operator::{BroadcastOperator, IntoRooms, RemoteSocket};
+pub use operator::{BroadcastOperator, IntoRooms};
 pub use reason::DisconnectReason;
+pub use remote::{ClusterSocket, RemoteSocket};
 pub use service::{SocketIoLayer, SocketIoService};
 pub use socket::Socket;
 

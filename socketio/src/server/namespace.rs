@@ -159,7 +159,7 @@ impl NsInner {
     /// Adds a connected socket: its own room, then the connection handlers.
     pub(crate) fn add(&self, socket: &Socket) {
         write(&self.sockets).insert(socket.sid().clone(), socket.clone());
-        write(&self.rooms).join(socket.sid(), socket.sid());
+        self.join_room(&mut write(&self.rooms), socket.sid(), socket.sid());
         socket.set_connected();
     }
 
@@ -169,7 +169,14 @@ impl NsInner {
     }
 
     pub(crate) fn remove(&self, socket: &Socket) {
-        write(&self.rooms).leave_all(socket.sid());
+        {
+            let mut index = write(&self.rooms);
+            for room in index.leave_all(socket.sid()) {
+                if !index.has_room(&room) {
+                    self.adapter.room_deleted(&room);
+                }
+            }
+        }
         let empty = {
             let mut sockets = write(&self.sockets);
             sockets.remove(socket.sid());
@@ -186,16 +193,27 @@ impl NsInner {
 
     pub(crate) fn join(&self, socket: &SocketId, rooms: &[Room]) {
         let mut index = write(&self.rooms);
-        rooms.iter().for_each(|room| {
-            index.join(socket, room);
-        });
+        rooms
+            .iter()
+            .for_each(|room| self.join_room(&mut index, socket, room));
     }
 
     pub(crate) fn leave(&self, socket: &SocketId, rooms: &[Room]) {
         let mut index = write(&self.rooms);
-        rooms.iter().for_each(|room| {
-            index.leave(socket, room);
-        });
+        for room in rooms {
+            if index.leave(socket, room) {
+                self.adapter.room_deleted(room);
+            }
+        }
+    }
+
+    /// Joins one room and tells the adapter when the room is new. The adapter hears of it
+    /// with the room table still locked, so that it hears of every room's creations and
+    /// deletions in the order they happened (its hooks only queue the change).
+    fn join_room(&self, index: &mut RoomIndex, socket: &SocketId, room: &Room) {
+        if index.join(socket, room) {
+            self.adapter.room_created(room, room == socket);
+        }
     }
 
     pub(crate) fn rooms_of(&self, socket: &SocketId) -> Vec<Room> {
@@ -230,6 +248,10 @@ impl NsInner {
 impl LocalNamespace for NsInner {
     fn name(&self) -> &Namespace {
         &self.name
+    }
+
+    fn all_rooms(&self) -> Vec<Room> {
+        read(&self.rooms).all_rooms()
     }
 
     fn broadcast(&self, packet: &Packet, opts: &BroadcastOptions) {

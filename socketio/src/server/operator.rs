@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 use super::ack::{AckWaiter, PartialAcks};
 use super::emit::{event_packet, EmitError};
 use super::namespace::NsInner;
+use super::remote::{ClusterSocket, RemoteSocket};
 use super::socket::Socket;
 use crate::adapter::AckSink;
 use crate::adapter::{AckEvent, AdapterError, BroadcastOptions, SocketData};
@@ -72,15 +73,6 @@ impl<T: IntoRooms, const N: usize> IntoRooms for [T; N] {
 pub struct BroadcastOperator {
     ns: Arc<NsInner>,
     opts: BroadcastOptions,
-}
-
-/// A socket found by [`BroadcastOperator::fetch_sockets`]: local, or on another node.
-#[derive(Debug, Clone)]
-pub enum RemoteSocket {
-    /// A socket of this node.
-    Local(Socket),
-    /// A socket of another node.
-    Remote(SocketData),
 }
 
 impl BroadcastOperator {
@@ -238,7 +230,12 @@ impl BroadcastOperator {
             .collect();
         if !self.opts.is_local() {
             let remote = self.ns.adapter.fetch_sockets(&self.opts).await?;
-            found.extend(remote.into_iter().map(RemoteSocket::Remote));
+            let ns = BroadcastOperator::new(self.ns.clone());
+            found.extend(
+                remote.into_iter().map(|data| {
+                    RemoteSocket::Remote(Box::new(ClusterSocket::new(data, ns.clone())))
+                }),
+            );
         }
         Ok(found)
     }

@@ -1,0 +1,183 @@
+//! The Redis adapter on its own, under a stand-in namespace: how servers are counted, the room
+//! hooks of the dynamic subscription mode, and the classic adapter's `all_rooms` request.
+
+mod redis_common;
+
+use std::sync::{Arc, Mutex};
+
+use redis_common::{eventually, redis_cli, unique_key, REDIS_URL};
+use socketio::adapter::{
+    AckSink, Adapter, AdapterFactory, BroadcastOptions, LocalNamespace, ServerReply, SocketData,
+};
+use socketio::packet::{Namespace, Packet};
+use socketio::room::Room;
+use socketio::Payload;
+use socketio_redis::{Mode, RedisAdapterConfig, RedisAdapterFactory, SubscriptionMode};
+
+/// A namespace with one socket, `sid`, in the given rooms.
+struct OneSocket {
+    name: Namespace,
+    rooms: Mutex<Vec<Room>>,
+}
+
+impl OneSocket {
+    fn new(name: &str, rooms: &[&str]) -> Arc<Self> {
+        let rooms = rooms.iter().map(|r| Room::from(*r)).collect();
+        Arc::new(Self {
+            name: Namespace::new(name).expect("a namespace"),
+            rooms: Mutex::new(rooms),
+        })
+    }
+}
+
+impl LocalNamespace for OneSocket {
+    fn name(&self) -> &Namespace {
+        &self.name
+    }
+    fn broadcast(&self, _packet: &Packet, _opts: &BroadcastOptions) {}
+    fn sockets_join(&self, _opts: &BroadcastOptions, _rooms: &[Room]) {}
+    fn sockets_leave(&self, _opts: &BroadcastOptions, _rooms: &[Room]) {}
+    fn disconnect_sockets(&self, _opts: &BroadcastOptions, _close: bool) {}
+    fn fetch_sockets(&self, _opts: &BroadcastOptions) -> Vec<SocketData> {
+        let rooms = self.rooms.lock().expect("lock").clone();
+        vec![SocketData {
+            id: "sid".to_owned(),
+            handshake: serde_json::json!({}),
+            rooms,
+            data: serde_json::Value::Null,
+        }]
+    }
+    fn broadcast_with_ack(&self, _: &Packet, _: &BroadcastOptions, _: AckSink<Payload>) -> usize {
+        0
+    }
+    fn server_side_emit(&self, _event: &str, _args: Payload, _reply: Option<ServerReply>) {}
+}
+
+async fn factory(mode: Mode, key: &str) -> RedisAdapterFactory {
+    let config = RedisAdapterConfig::new(REDIS_URL).mode(mode).key(key);
+    RedisAdapterFactory::connect(config).await.expect("connect")
+}
+
+fn count(command: &str, channel: &str) -> usize {
+    let output = redis_cli(REDIS_URL, &["PUBSUB", command, channel]);
+    output
+        .lines()
+        .nth(1)
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_server_is_counted_once_per_namespace() {
+    let key = unique_key("count");
+    for (mode, command, request) in [
+        (Mode::Classic, "NUMSUB", format!("{key}-request#/#")),
+        (
+            Mode::Sharded(SubscriptionMode::Dynamic),
+            "SHARDNUMSUB",
+            format!("{key}#/#"),
+        ),
+    ] {
+        let (one, two) = (factory(mode, &key).await, factory(mode, &key).await);
+        let mut adapters: Vec<Box<dyn Adapter>> = Vec::new();
+        for (factory, nsp) in [(&one, "/"), (&one, "/admin"), (&two, "/")] {
+            let adapter = factory.create(&Namespace::new(nsp).expect("nsp"));
+            adapter
+                .init(OneSocket::new(nsp, &["sid"]))
+                .await
+                .expect("init");
+            adapters.push(adapter);
+        }
+        assert_eq!(
+            count(command, &request),
+            2,
+            "{mode:?}: one subscription per server"
+        );
+        assert_eq!(adapters[0].server_count().await, 2);
+        assert_eq!(
+            adapters[1].server_count().await,
+            1,
+            "/admin is on one server only"
+        );
+        for adapter in &adapters {
+            adapter.close().await;
+        }
+        assert_eq!(
+            count(command, &request),
+            0,
+            "{mode:?}: closed adapters unsubscribe"
+        );
+        one.shutdown().await;
+        two.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamic_mode_follows_the_room_hooks_in_order() {
+    let key = unique_key("hooks");
+    let channel = |room: &str| format!("{key}#/#{room}#");
+    let redis = factory(Mode::Sharded(SubscriptionMode::Dynamic), &key).await;
+    let ns = OneSocket::new("/", &["sid"]);
+    let adapter = redis.create(&Namespace::root());
+    adapter.init(ns.clone()).await.expect("init");
+    // Subscribed on creation, unsubscribed on deletion; no channel for a socket's own room.
+    adapter.room_created(&Room::from("sid"), true);
+    adapter.room_created(&Room::from("hooked"), false);
+    let hooked = channel("hooked");
+    eventually("hooked room subscribed", || {
+        std::future::ready(count("SHARDNUMSUB", &hooked) == 1)
+    })
+    .await;
+    assert_eq!(
+        count("SHARDNUMSUB", &channel("sid")),
+        0,
+        "no channel for a socket's own room"
+    );
+    adapter.room_deleted(&Room::from("hooked"));
+    adapter.room_created(&Room::from("again"), false);
+    adapter.room_deleted(&Room::from("again"));
+    adapter.room_created(&Room::from("again"), false);
+    let again = channel("again");
+    eventually("changes applied in order", || {
+        std::future::ready(count("SHARDNUMSUB", &hooked) == 0 && count("SHARDNUMSUB", &again) == 1)
+    })
+    .await;
+    adapter.close().await;
+    assert_eq!(
+        count("SHARDNUMSUB", &again),
+        0,
+        "closing drops the room channels"
+    );
+    redis.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn classic_all_rooms_asks_the_other_servers() {
+    let key = unique_key("rooms");
+    let (one, two) = (
+        factory(Mode::Classic, &key).await,
+        factory(Mode::Classic, &key).await,
+    );
+    let asking = one.create(&Namespace::root());
+    asking
+        .init(OneSocket::new("/", &["sid", "mine"]))
+        .await
+        .expect("init");
+    let answering = two.create(&Namespace::root());
+    answering
+        .init(OneSocket::new("/", &["sid", "theirs"]))
+        .await
+        .expect("init");
+    let rooms = asking.all_rooms().await.expect("an answer");
+    assert_eq!(rooms, vec![Room::from("sid"), Room::from("theirs")]);
+    answering.close().await;
+    two.shutdown().await;
+    // Alone again: nobody to ask, no waiting.
+    let lonely = asking.all_rooms().await;
+    assert!(
+        lonely.is_ok_and(|rooms| rooms.is_empty()),
+        "alone: nobody to ask"
+    );
+    asking.close().await;
+    one.shutdown().await;
+}
