@@ -145,7 +145,7 @@ const TABLES: &[Table] = &[
     Table {
         scenario: "echo",
         title: "Echo over WebSocket: {clients} clients, 1 event in flight each",
-        about: "Each client sends `42[\"echo\",\"<64 B>\"]` and waits for the echo before the next; echoes answered within the {window_s} s window that follows a {warmup_s} s warm-up count. Server CPU per echo is the growth of `utime + stime` (`/proc/<pid>/stat`) over the window divided by the echoes.",
+        about: "Each client sends `42[\"echo\",\"<64 B>\"]` and waits for the echo before the next; echoes answered within the measuring window (`ECHO_WINDOW_MS`, after a `WARMUP_MS` warm-up: see the command line) count. Server CPU per echo is the growth of `utime + stime` (`/proc/<pid>/stat`) over the window divided by the echoes.",
         columns: ECHO_COLUMNS,
     },
     Table {

@@ -3,15 +3,18 @@
 //! `.await` or a callback.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use futures_util::FutureExt;
 use tokio::sync::Notify;
 
 use super::socket::{Handler, Handshake, Socket};
 use super::websocket::{FrameIo, ReadError, Ws};
 use super::Sessions;
 use crate::packet::Packet;
+use crate::packet::{Frame, Message};
 use crate::session::{Event, Input, Output, Session, SessionError};
 use crate::{DisconnectReason, TransportKind};
 
@@ -61,28 +64,16 @@ impl Shared {
         result
     }
 
-    /// Feeds inputs under one lock, stopping at the first refused one, and wakes the driver.
-    /// A volatile input that was dropped makes the ones after it (its attachments) dropped too.
-    pub(crate) fn input_all(
+    /// Queues messages back to back (dropped unless writable right away when `volatile`)
+    /// and wakes the driver.
+    pub(crate) fn send_all(
         &self,
-        inputs: impl Iterator<Item = Input>,
+        messages: impl IntoIterator<Item = Message>,
+        volatile: bool,
     ) -> Result<(), SessionError> {
-        let result = {
-            let mut session = self.lock();
-            let now = now();
-            let mut result = Ok(());
-            for input in inputs {
-                let volatile = matches!(input, Input::SendVolatile(_));
-                let queued = session.queued();
-                result = session.handle(now, input);
-                if result.is_err() || (volatile && session.queued() == queued) {
-                    break;
-                }
-            }
-            result
-        };
+        let result = self.lock().send_all(messages, volatile);
         self.wake.notify_one();
-        result
+        result.map(|_| ())
     }
 
     /// Wakes the driver after a direct change to the session.
@@ -104,9 +95,41 @@ impl Shared {
     }
 }
 
-/// Waits for `future` at most `limit`.
-async fn bounded(limit: Duration, future: impl Future<Output = ()>) {
-    let _ = tokio::time::timeout(limit, future).await;
+/// The most frames read in a row before the driver handles them and writes the answers.
+const READ_BATCH: usize = 64;
+
+/// Closes a WebSocket, waiting at most `limit` for the client. Boxed: the close handshake's
+/// future is the largest thing the driver awaits, and unboxed it would set the size of every
+/// idle connection's task, though a connection closes only once.
+fn close_ws(mut ws: Ws, code: Option<u16>, limit: Duration) -> Pin<Box<impl Future<Output = ()>>> {
+    Box::pin(async move {
+        let _ = tokio::time::timeout(limit, ws.close(code)).await;
+    })
+}
+
+// Writes are first tried at once, without a timer and without keeping their future: nearly
+// every write completes so, and a timer would read the clock and enter tokio's wheel once per
+// recipient of a broadcast. Only a write that must wait is started again, boxed with its
+// timer, so that the rare slow path does not set the size of every connection's task. Trying
+// again is sound: feeding and flushing do nothing until they can make progress (a feed takes
+// its frame only once the sink is ready; a flush resumes where it stopped).
+
+/// Feeds one frame, waiting at most `limit` for a client that does not read.
+async fn feed_within(ws: &mut Ws, frame: Frame, limit: Duration) -> bool {
+    if let Some(fed) = std::pin::pin!(ws.feed(frame.clone())).now_or_never() {
+        return fed.is_ok();
+    }
+    let fed = Box::pin(tokio::time::timeout(limit, ws.feed(frame))).await;
+    matches!(fed, Ok(Ok(())))
+}
+
+/// Flushes what was fed, waiting at most `limit` for a client that does not read.
+async fn flush_within(ws: &mut Ws, limit: Duration) -> bool {
+    if let Some(flushed) = std::pin::pin!(ws.flush()).now_or_never() {
+        return flushed.is_ok();
+    }
+    let flushed = Box::pin(tokio::time::timeout(limit, ws.flush())).await;
+    matches!(flushed, Ok(Ok(())))
 }
 
 /// The driver's own state between two wake-ups.
@@ -141,8 +164,9 @@ pub(crate) async fn drive<H: Handler>(shared: Arc<Shared>, handler: Arc<H>, sess
         }
         driver.wait(deadline).await;
     }
-    if let Some(mut ws) = driver.ws.take() {
-        bounded(driver.socket.shared.write_timeout, ws.close(None)).await;
+    let limit = driver.socket.shared.write_timeout;
+    if let Some(close) = driver.ws.take().map(|ws| close_ws(ws, None, limit)) {
+        close.await;
     }
 }
 
@@ -154,8 +178,9 @@ impl<H: Handler> Driver<H> {
     /// Collects the outputs due now; returns the next deadline.
     fn drain(&mut self) -> Option<Instant> {
         let mut session = self.socket.shared.lock();
+        let now = now();
         loop {
-            match session.poll_output(now()) {
+            match session.poll_output(now) {
                 Output::Wait(deadline) => return deadline,
                 output => self.outputs.push(output),
             }
@@ -170,8 +195,9 @@ impl<H: Handler> Driver<H> {
                 Output::Event(event) => self.on_event(event),
                 Output::WsWrite(packet) => wrote |= self.write(&packet).await,
                 Output::WsClose => {
-                    if let Some(mut ws) = self.ws.take() {
-                        bounded(self.socket.shared.write_timeout, ws.close(None)).await;
+                    let limit = self.socket.shared.write_timeout;
+                    if let Some(close) = self.ws.take().map(|ws| close_ws(ws, None, limit)) {
+                        close.await;
                     }
                 }
                 Output::PollReady => self.shared().poll.notify_one(),
@@ -181,7 +207,7 @@ impl<H: Handler> Driver<H> {
         if wrote {
             if let Some(ws) = self.ws.as_mut() {
                 let limit = self.socket.shared.write_timeout;
-                if !matches!(tokio::time::timeout(limit, ws.flush()).await, Ok(Ok(()))) {
+                if !flush_within(ws, limit).await {
                     self.ws_failed(DisconnectReason::TransportError);
                 }
             }
@@ -221,8 +247,7 @@ impl<H: Handler> Driver<H> {
             return false;
         };
         let limit = self.socket.shared.write_timeout;
-        let fed = tokio::time::timeout(limit, ws.feed(packet.to_frame())).await;
-        if !matches!(fed, Ok(Ok(()))) {
+        if !feed_within(ws, packet.to_frame(), limit).await {
             // A client that does not read for this long is gone: its writes would otherwise
             // hold this task, and its queue, forever.
             self.ws_failed(DisconnectReason::TransportError);
@@ -263,9 +288,23 @@ impl<H: Handler> Driver<H> {
         };
         if let Some(frame) = woke {
             self.on_read(frame).await;
+            self.read_ready().await;
         }
         if let Some(ws) = shared.take_ws() {
             self.ws = Some(ws);
+        }
+    }
+
+    /// Takes the frames that have already arrived, up to [`READ_BATCH`], before anything is
+    /// written: their answers then leave together, in one flush (one write to the socket)
+    /// instead of one each, which is most of the cost of a busy connection.
+    async fn read_ready(&mut self) {
+        for _ in 1..READ_BATCH {
+            let Some(ws) = self.ws.as_mut() else { return };
+            let Some(frame) = ws.read().now_or_never() else {
+                return;
+            };
+            self.on_read(frame).await;
         }
     }
 
@@ -289,8 +328,9 @@ impl<H: Handler> Driver<H> {
     }
 
     async fn ws_ended(&mut self, reason: DisconnectReason, code: Option<u16>) {
-        if let Some(mut ws) = self.ws.take() {
-            bounded(self.socket.shared.write_timeout, ws.close(code)).await;
+        let limit = self.socket.shared.write_timeout;
+        if let Some(close) = self.ws.take().map(|ws| close_ws(ws, code, limit)) {
+            close.await;
         }
         self.ws_failed(reason);
     }

@@ -294,7 +294,7 @@ impl<H: Handler> EngineIo<H> {
         let max = self.inner.config.engine.max_payload;
         tokio::spawn(async move {
             if let Some(ws) = Tungstenite::accept(upgrade, max).await {
-                shared.attach(ws);
+                shared.attach(Box::new(ws));
                 engine.start(shared);
             }
         });
@@ -314,7 +314,7 @@ impl<H: Handler> EngineIo<H> {
             Ok(()) => {
                 tokio::spawn(async move {
                     match Tungstenite::accept(upgrade, max).await {
-                        Some(ws) => shared.attach(ws),
+                        Some(ws) => shared.attach(Box::new(ws)),
                         None => {
                             let ended = Input::TransportEnded(
                                 TransportKind::WebSocket,

@@ -1,5 +1,6 @@
 //! What the server reads from a request before routing it.
 
+use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::request::Parts;
 use http::Method;
 
@@ -66,14 +67,30 @@ pub(crate) fn check_version(query: &Query) -> Result<(), RequestError> {
 }
 
 /// The handshake a new session keeps.
+///
+/// Its headers and URL are copies that own their bytes: hyper's are slices of the
+/// connection's read buffer (8 KiB), and keeping them would keep that whole buffer alive for
+/// as long as the session lives, more than everything else an idle session holds.
 pub(crate) fn handshake(parts: &Parts, query: Query) -> Handshake {
     Handshake {
-        headers: parts.headers.clone(),
+        headers: owned_headers(&parts.headers),
         query: query.pairs,
         remote_addr: parts.extensions.get::<RemoteAddr>().map(|addr| addr.0),
-        url: parts.uri.clone(),
+        url: parts.uri.to_string().parse().unwrap_or_default(),
         issued: std::time::SystemTime::now(),
     }
+}
+
+fn owned_headers(headers: &HeaderMap) -> HeaderMap {
+    let mut owned = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        let name = HeaderName::from_bytes(name.as_str().as_bytes());
+        if let (Ok(name), Ok(mut copy)) = (name, HeaderValue::from_bytes(value.as_bytes())) {
+            copy.set_sensitive(value.is_sensitive());
+            owned.append(name, copy);
+        }
+    }
+    owned
 }
 
 /// A new session id: 15 random bytes from the operating system's CSPRNG-seeded generator,

@@ -103,15 +103,13 @@ impl Socket {
 
     /// Sends a message.
     pub fn send(&self, message: Message) -> Result<(), SendError> {
-        self.shared.input(Input::Send(message)).map_err(send_error)
+        self.shared.send_all([message], false).map_err(send_error)
     }
 
     /// Sends messages back to back: no other message of this session comes between them
     /// (a Socket.IO packet and its binary attachments).
     pub fn send_all(&self, messages: impl IntoIterator<Item = Message>) -> Result<(), SendError> {
-        self.shared
-            .input_all(messages.into_iter().map(Input::Send))
-            .map_err(send_error)
+        self.shared.send_all(messages, false).map_err(send_error)
     }
 
     /// Sends messages back to back only if the client can take them right now; otherwise
@@ -120,12 +118,7 @@ impl Socket {
         &self,
         messages: impl IntoIterator<Item = Message>,
     ) -> Result<(), SendError> {
-        let mut messages = messages.into_iter();
-        let Some(first) = messages.next() else {
-            return Ok(());
-        };
-        let inputs = std::iter::once(Input::SendVolatile(first)).chain(messages.map(Input::Send));
-        self.shared.input_all(inputs).map_err(send_error)
+        self.shared.send_all(messages, true).map_err(send_error)
     }
 
     /// Makes [`Handler::on_timer`] run after `delay` (`None` clears the timer). One timer

@@ -128,6 +128,26 @@ impl Session {
         }
     }
 
+    /// Queues messages for the client back to back, as `Input::Send` does, without reading
+    /// the clock: sending depends on no deadline, and the next [`Session::handle`] or
+    /// [`Session::poll_output`] meets any that passed. A broadcast calls this once per
+    /// recipient, so the clock would otherwise be read as many times. With `volatile`, the
+    /// messages are dropped unless the client can take them right away; returns whether
+    /// they were queued.
+    pub fn send_all(
+        &mut self,
+        messages: impl IntoIterator<Item = Message>,
+        volatile: bool,
+    ) -> Result<bool, SessionError> {
+        if volatile && !self.writable() {
+            return Ok(false);
+        }
+        for message in messages {
+            self.send(message)?;
+        }
+        Ok(true)
+    }
+
     fn poll_start(&mut self) -> Result<(), SessionError> {
         let polling = self.polling()?;
         if polling.get_pending {
