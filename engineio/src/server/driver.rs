@@ -141,6 +141,17 @@ struct Driver<H: Handler> {
     ws: Option<Ws>,
     outputs: Vec<Output>,
     closed: bool,
+    /// One timer for the session's deadlines, moved when the next deadline changes rather
+    /// than made anew at every wake-up (which would read the clock and enter tokio's timer
+    /// wheel twice per message).
+    timer: Pin<Box<tokio::time::Sleep>>,
+    /// The deadline `timer` is set to.
+    armed: Option<Instant>,
+}
+
+/// Where the timer rests while the session has no deadline.
+fn far_future() -> tokio::time::Instant {
+    tokio::time::Instant::now() + Duration::from_secs(365 * 24 * 3600)
 }
 
 /// Runs a session until it ends.
@@ -153,12 +164,13 @@ pub(crate) async fn drive<H: Handler>(shared: Arc<Shared>, handler: Arc<H>, sess
         ws: None,
         outputs: Vec::new(),
         closed: false,
+        timer: Box::pin(tokio::time::sleep_until(far_future())),
+        armed: None,
     };
     driver.ws = driver.socket.shared.take_ws();
     driver.connection = Some(driver.handler.on_connect(driver.socket.clone()));
     loop {
-        let deadline = driver.drain();
-        driver.act().await;
+        let deadline = driver.run_due().await;
         if driver.closed {
             break;
         }
@@ -173,6 +185,22 @@ pub(crate) async fn drive<H: Handler>(shared: Arc<Shared>, handler: Arc<H>, sess
 impl<H: Handler> Driver<H> {
     fn shared(&self) -> &Shared {
         &self.socket.shared
+    }
+
+    /// Acts on the outputs due until there are none: the answers a handler gives to a
+    /// message are written in the same turn as the message, not after another wake-up.
+    /// Returns the next deadline.
+    async fn run_due(&mut self) -> Option<Instant> {
+        loop {
+            let deadline = self.drain();
+            if self.outputs.is_empty() {
+                return deadline;
+            }
+            self.act().await;
+            if self.closed {
+                return deadline;
+            }
+        }
     }
 
     /// Collects the outputs due now; returns the next deadline.
@@ -267,14 +295,14 @@ impl<H: Handler> Driver<H> {
     }
 
     async fn wait(&mut self, deadline: Option<Instant>) {
+        if self.armed != deadline {
+            let at = deadline.map_or_else(far_future, Into::into);
+            self.timer.as_mut().reset(at);
+            self.armed = deadline;
+        }
         let shared = Arc::clone(&self.socket.shared);
         let ws = &mut self.ws;
-        let sleep = async {
-            match deadline {
-                Some(at) => tokio::time::sleep_until(at.into()).await,
-                None => std::future::pending().await,
-            }
-        };
+        let sleep = self.timer.as_mut();
         let read = async {
             match ws.as_mut() {
                 Some(ws) => ws.read().await,
