@@ -61,9 +61,11 @@ impl Chat {
     /// Stops the server as its stop future would (connections closed, listener dropped).
     async fn stop(self) {
         let _ = self.stop.send(());
-        tokio::time::timeout(Duration::from_secs(10), self.task)
+        // `SocketIo::close` waits up to pingTimeout (20 s) for a long-polling client to fetch
+        // its close packet; a page closed between two polls never comes back for it.
+        tokio::time::timeout(Duration::from_secs(25), self.task)
             .await
-            .expect("chat::serve ends within 10 s of its stop")
+            .expect("chat::serve ends within pingTimeout of its stop")
             .expect("the chat task did not panic")
             .expect("chat::serve ended without an error");
     }
