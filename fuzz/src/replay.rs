@@ -1,5 +1,5 @@
 //! Replaying a target's corpus without libFuzzer: what the stable `fuzz_seeds` tests of the
-//! `engineio` and `socketio` crates run.
+//! `engineio`, `socketio` and `socketio-redis` crates run.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};

@@ -23,6 +23,8 @@ mod error;
 mod factory;
 mod hub;
 mod ids;
+#[doc(hidden)]
+pub mod inbound;
 mod requests;
 mod sharded;
 mod value;

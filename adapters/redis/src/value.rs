@@ -68,20 +68,51 @@ pub(crate) fn json_to_mp(value: &Json, attachments: &[Bytes]) -> Mp {
 }
 
 /// A payload as a MessagePack value.
-pub(crate) fn payload_to_mp(payload: &Payload) -> Mp {
+pub fn payload_to_mp(payload: &Payload) -> Mp {
     json_to_mp(payload.value(), payload.attachments())
 }
 
 /// A MessagePack value as a payload: `bin` values become attachments.
-pub(crate) fn mp_to_payload(value: Mp) -> Payload {
+///
+/// Objects of the value shaped like placeholders cannot be told from the attachments' own. When
+/// one of them points at no attachment (a client would refuse the packet), the binaries stay
+/// in the JSON as Buffer objects, as `JSON.stringify` writes them, rather than being lost.
+pub fn mp_to_payload(value: Mp) -> Payload {
     let mut attachments = Vec::new();
     let json = mp_to_json(value, &mut |bytes| {
         let placeholder = serde_json::json!({ "_placeholder": true, "num": attachments.len() });
         attachments.push(Bytes::from(bytes));
         placeholder
     });
-    // Every placeholder was made just now for an attachment pushed with it.
-    Payload::new(json.clone(), attachments).unwrap_or_else(|_| Payload::from(json))
+    if attachments.is_empty() {
+        // Placeholder-like objects in plain JSON are sent as they are.
+        return Payload::from(json);
+    }
+    match Payload::new(json.clone(), attachments.clone()) {
+        Ok(payload) => payload,
+        Err(_) => Payload::from(inline_attachments(json, &attachments)),
+    }
+}
+
+/// Placeholders that point at an attachment replaced by its bytes as a Buffer object.
+fn inline_attachments(value: Json, attachments: &[Bytes]) -> Json {
+    match value {
+        Json::Array(items) => Json::Array(
+            items
+                .into_iter()
+                .map(|v| inline_attachments(v, attachments))
+                .collect(),
+        ),
+        Json::Object(map) => match placeholder(&map, attachments) {
+            Some(bytes) => buffer_json(bytes.to_vec()),
+            None => Json::Object(
+                map.into_iter()
+                    .map(|(key, v)| (key, inline_attachments(v, attachments)))
+                    .collect(),
+            ),
+        },
+        other => other,
+    }
 }
 
 /// A MessagePack value as plain JSON, `bin` values as Node's `Buffer.toJSON()` objects.
@@ -142,12 +173,28 @@ fn utf8_lossy(text: rmpv::Utf8String) -> String {
     text.into_str().unwrap_or_default()
 }
 
-/// A map key as JavaScript would name it.
+/// A map key as JavaScript names the property, `String(key)`: an array joins its items with
+/// commas and a map is `[object Object]`. A name is thus never longer than its key; the JSON
+/// text of a key would escape the quotes of the keys nested in it once per level, and a
+/// message of a hundred bytes would name a key of gigabytes.
 fn key_string(key: Mp) -> String {
     match key {
         Mp::String(text) => utf8_lossy(text),
         Mp::Nil => "null".to_owned(),
+        Mp::Array(items) => {
+            let names: Vec<String> = items.into_iter().map(item_string).collect();
+            names.join(",")
+        }
+        Mp::Map(_) => "[object Object]".to_owned(),
         other => mp_to_plain_json(other).to_string(),
+    }
+}
+
+/// An array item as `Array.prototype.join` writes it: `null` as nothing.
+fn item_string(item: Mp) -> String {
+    match item {
+        Mp::Nil => String::new(),
+        other => key_string(other),
     }
 }
 
@@ -174,7 +221,7 @@ pub(crate) fn has_binary(value: &Mp) -> bool {
 }
 
 /// MessagePack bytes of a value, in notepack's compact forms.
-pub(crate) fn encode_msgpack(value: &Mp) -> Vec<u8> {
+pub fn encode_msgpack(value: &Mp) -> Vec<u8> {
     let mut out = Vec::with_capacity(64);
     // Writing into a Vec cannot fail.
     let _ = rmpv::encode::write_value(&mut out, value);
@@ -182,7 +229,7 @@ pub(crate) fn encode_msgpack(value: &Mp) -> Vec<u8> {
 }
 
 /// JSON text of a value, as `JSON.stringify` writes it (binary as Buffer objects).
-pub(crate) fn encode_json(value: &Mp) -> Vec<u8> {
+pub fn encode_json(value: &Mp) -> Vec<u8> {
     serde_json::to_vec(&mp_to_plain_json(value.clone())).unwrap_or_default()
 }
 

@@ -15,7 +15,7 @@ const EVENT: u64 = 2;
 const BINARY_EVENT: u64 = 5;
 
 /// `[event, ...args]`: the `data` of an event packet, and what a server-side emit carries.
-pub(crate) fn event_data(event: &str, args: &Payload) -> Mp {
+pub fn event_data(event: &str, args: &Payload) -> Mp {
     let mut data = vec![Mp::from(event)];
     match payload_to_mp(args) {
         Mp::Array(items) => data.extend(items),
@@ -26,7 +26,7 @@ pub(crate) fn event_data(event: &str, args: &Payload) -> Mp {
 
 /// The packet object of an event: `{type: 2, data: [event, ...args], nsp}`. The classic
 /// adapter sets `nsp`; the `ClusterAdapter` publishes the packet before it gets one.
-pub(crate) fn packet_to_mp(packet: &Packet, nsp: Option<&Namespace>) -> Option<Mp> {
+pub fn packet_to_mp(packet: &Packet, nsp: Option<&Namespace>) -> Option<Mp> {
     let PacketKind::Event { name, args, .. } = &packet.kind else {
         return None;
     };
@@ -94,7 +94,7 @@ fn flags_to_mp(flags: &BroadcastFlags) -> Mp {
 }
 
 /// `{rooms, except, flags}`: the options of a broadcast.
-pub(crate) fn opts_to_mp(opts: &BroadcastOptions) -> Mp {
+pub fn opts_to_mp(opts: &BroadcastOptions) -> Mp {
     map([
         ("rooms", unique(&opts.rooms)),
         ("except", unique(&opts.except)),
@@ -148,18 +148,18 @@ pub(crate) fn rooms_from_mp(value: Option<&Mp>) -> Vec<Room> {
 }
 
 /// Room names as a wire list.
-pub(crate) fn rooms_to_mp(rooms: &[Room]) -> Mp {
+pub fn rooms_to_mp(rooms: &[Room]) -> Mp {
     Mp::Array(rooms.iter().map(|room| Mp::from(&**room)).collect())
 }
 
 /// Serialized sockets (`{id, handshake, rooms, data}` each).
-pub(crate) fn sockets_to_mp(sockets: &[SocketData]) -> Mp {
+pub fn sockets_to_mp(sockets: &[SocketData]) -> Mp {
     let json = serde_json::to_value(sockets).unwrap_or_default();
     json_to_mp(&json, &[])
 }
 
 /// Serialized sockets from the wire; entries that are not sockets are skipped.
-pub(crate) fn sockets_from_mp(value: Mp) -> Vec<SocketData> {
+pub fn sockets_from_mp(value: Mp) -> Vec<SocketData> {
     let Mp::Array(items) = value else {
         return Vec::new();
     };

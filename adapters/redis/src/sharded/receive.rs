@@ -4,13 +4,14 @@
 use std::sync::Arc;
 
 use rmpv::Value as Mp;
-use socketio::adapter::{AckEvent, AckSink, LocalNamespace, ServerReply};
+use socketio::adapter::{AckSink, LocalNamespace, ServerReply};
 use socketio::Payload;
 
 use super::{message, Inner};
 use crate::hub::Listener;
-use crate::value::{as_text, decode, get, map, mp_to_payload, payload_to_mp, take};
-use crate::wire::{opts_from_mp, packet_from_mp, rooms_from_mp, sockets_to_mp, split_event};
+use crate::inbound::{cluster_answer, cluster_body, cluster_head, ClusterBody};
+use crate::value::{decode, map, payload_to_mp};
+use crate::wire::sockets_to_mp;
 
 impl Listener for Inner {
     fn on_message(&self, channel: &str, payload: &[u8]) {
@@ -24,63 +25,36 @@ impl Listener for Inner {
     }
 }
 
-/// The `data` of a message, and its `requestId` when it has one.
-fn data_of(message: &mut Mp) -> (Mp, Option<String>) {
-    let data = take(message, "data").unwrap_or(Mp::Nil);
-    let id = get(&data, "requestId").and_then(as_text);
-    (data, id)
-}
-
 impl Inner {
-    fn on_cluster_message(&self, mut message: Mp) {
+    fn on_cluster_message(&self, message: Mp) {
         let Some(local) = self.core.local().cloned() else {
             return;
         };
-        let Some(uid) = get(&message, "uid").and_then(as_text) else {
+        let Some(head) = cluster_head(&message) else {
             return;
         };
-        let nsp_matches = get(&message, "nsp").and_then(Mp::as_str) == Some(self.core.nsp.as_str());
-        if uid == self.core.uid || !nsp_matches {
+        let nsp_matches = head.nsp.as_deref() == Some(self.core.nsp.as_str());
+        if head.uid == self.core.uid || !nsp_matches {
             return;
         }
-        let Some(kind) = get(&message, "type").and_then(Mp::as_u64) else {
-            return;
-        };
-        let (mut data, id) = data_of(&mut message);
-        let opts = opts_from_mp(get(&data, "opts"));
-        match kind {
-            message::BROADCAST => {
-                let Some(packet) = take(&mut data, "packet") else {
-                    return;
-                };
-                let Some(packet) = packet_from_mp(&self.core.nsp, packet) else {
-                    return;
-                };
-                match id {
-                    Some(id) => self.broadcast_with_ack(&local, &packet, &opts, &uid, id),
-                    None => local.broadcast(&packet, &opts),
-                }
+        match cluster_body(head.kind, message, &self.core.nsp) {
+            ClusterBody::Broadcast(opts, Some(packet), Some(id)) => {
+                self.broadcast_with_ack(&local, &packet, &opts, &head.uid, id);
             }
-            message::SOCKETS_JOIN => local.sockets_join(&opts, &rooms_from_mp(get(&data, "rooms"))),
-            message::SOCKETS_LEAVE => {
-                local.sockets_leave(&opts, &rooms_from_mp(get(&data, "rooms")))
-            }
-            message::DISCONNECT_SOCKETS => {
-                let close = get(&data, "close").and_then(Mp::as_bool) == Some(true);
-                local.disconnect_sockets(&opts, close);
-            }
-            message::FETCH_SOCKETS => {
-                let Some(id) = id else { return };
+            ClusterBody::Broadcast(opts, Some(packet), None) => local.broadcast(&packet, &opts),
+            ClusterBody::Join(opts, rooms) => local.sockets_join(&opts, &rooms),
+            ClusterBody::Leave(opts, rooms) => local.sockets_leave(&opts, &rooms),
+            ClusterBody::Disconnect(opts, close) => local.disconnect_sockets(&opts, close),
+            ClusterBody::Fetch(opts, Some(id)) => {
                 let sockets = sockets_to_mp(&local.fetch_sockets(&opts));
                 let data = map([("requestId", Mp::from(id)), ("sockets", sockets)]);
-                self.publish_response(&uid, message::FETCH_SOCKETS_RESPONSE, data);
+                self.publish_response(&head.uid, message::FETCH_SOCKETS_RESPONSE, data);
             }
-            message::SERVER_SIDE_EMIT => self.server_side_emit(&local, &mut data, &uid, id),
+            ClusterBody::ServerSideEmit(Some((event, args)), id) => {
+                self.server_side_emit(&local, &event, args, &head.uid, id);
+            }
             // Answers may come this way too: some transports have a single channel.
-            message::FETCH_SOCKETS_RESPONSE
-            | message::SERVER_SIDE_EMIT_RESPONSE
-            | message::BROADCAST_CLIENT_COUNT
-            | message::BROADCAST_ACK => self.on_response_data(kind, data, id),
+            ClusterBody::Answer(Some((id, answer))) => answer.deliver(&id, &self.core.pending),
             _ => {}
         }
     }
@@ -118,13 +92,11 @@ impl Inner {
     fn server_side_emit(
         &self,
         local: &Arc<dyn LocalNamespace>,
-        data: &mut Mp,
+        event: &str,
+        args: Payload,
         requester: &str,
         id: Option<String>,
     ) {
-        let Some((event, args)) = take(data, "packet").and_then(split_event) else {
-            return;
-        };
         let reply = id.map(|id| {
             let (adapter, requester) = (self.rooms_owner(), requester.to_owned());
             Box::new(move |answer: Payload| {
@@ -138,38 +110,12 @@ impl Inner {
                 adapter.publish_response(&requester, message::SERVER_SIDE_EMIT_RESPONSE, data);
             }) as ServerReply
         });
-        local.server_side_emit(&event, args, reply);
+        local.server_side_emit(event, args, reply);
     }
 
-    fn on_response(&self, mut message: Mp) {
-        let Some(kind) = get(&message, "type").and_then(Mp::as_u64) else {
-            return;
-        };
-        let (data, id) = data_of(&mut message);
-        self.on_response_data(kind, data, id);
-    }
-
-    fn on_response_data(&self, kind: u64, mut data: Mp, id: Option<String>) {
-        let Some(id) = id else { return };
-        let pending = &self.core.pending;
-        match kind {
-            message::BROADCAST_CLIENT_COUNT => {
-                let count = get(&data, "clientCount").and_then(Mp::as_u64).unwrap_or(0);
-                let count = usize::try_from(count).unwrap_or(0);
-                pending.ack(&id, AckEvent::ClientCount(count));
-            }
-            message::BROADCAST_ACK => {
-                let answer = mp_to_payload(take(&mut data, "packet").unwrap_or(Mp::Nil));
-                pending.ack(&id, AckEvent::Ack(answer));
-            }
-            message::FETCH_SOCKETS_RESPONSE => {
-                pending.answer(&id, take(&mut data, "sockets").unwrap_or(Mp::Nil));
-            }
-            message::SERVER_SIDE_EMIT_RESPONSE => {
-                let answer = mp_to_payload(take(&mut data, "packet").unwrap_or(Mp::Nil));
-                pending.reply(&id, answer);
-            }
-            _ => {}
+    fn on_response(&self, message: Mp) {
+        if let Some((id, answer)) = cluster_answer(message) {
+            answer.deliver(&id, &self.core.pending);
         }
     }
 
