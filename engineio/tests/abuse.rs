@@ -1,4 +1,5 @@
-//! Abuse: clients that do not read, flood handshakes, send slowly, or give up mid-upgrade.
+//! Abuse: clients that do not read, flood handshakes, send slowly or invalid bytes, overlap
+//! their requests, or give up mid-upgrade.
 //! Each is bounded, and none disturbs the other sessions.
 #![allow(clippy::unwrap_used)]
 
@@ -15,6 +16,8 @@ use futures_util::{SinkExt, StreamExt};
 use http::{Method, Request};
 use http_body_util::StreamBody;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::Message as Ws;
 
 async fn listen(server: &Server) -> u16 {
@@ -153,4 +156,117 @@ async fn a_websocket_closed_mid_upgrade_leaves_polling_working() {
         body = get(&server, &poll_query(&sid)).await.body;
     }
     assert_eq!(body, "4echo after");
+}
+
+/// POSTs a body of raw bytes (the `post` helper takes text).
+async fn post_bytes(server: &Server, sid: &str, body: &'static [u8]) -> u16 {
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(format!("/engine.io/?{}", poll_query(sid)))
+        .body(http_body_util::Full::new(Bytes::from_static(body)))
+        .unwrap();
+    server.handle(request).await.status().as_u16()
+}
+
+/// Invalid UTF-8 in a polling body, or in a WebSocket text frame, ends that session only.
+#[tokio::test]
+async fn invalid_utf8_ends_only_its_session() {
+    let (server, mut rx) = server(fast());
+    let port = listen(&server).await;
+    let mut bystander = ws(port, "").await;
+    bystander.next().await.unwrap().unwrap();
+    next(&mut rx).await;
+    let polling = open(&server).await;
+    next(&mut rx).await;
+    assert_eq!(post_bytes(&server, &polling, b"4caf\xc3\x28").await, 400);
+    assert_eq!(
+        close_reason(&mut rx, &polling).await,
+        DisconnectReason::ParseError
+    );
+    let mut socket = ws(port, "").await;
+    socket.next().await.unwrap().unwrap();
+    let Seen::Connect(sid) = next(&mut rx).await else {
+        panic!("no connect")
+    };
+    let frame = Frame::message(&b"4\xff\xfe"[..], OpCode::Data(Data::Text), true);
+    socket.send(Ws::Frame(frame)).await.unwrap();
+    assert_eq!(
+        close_reason(&mut rx, &sid).await,
+        DisconnectReason::TransportError
+    );
+    bystander.send(Ws::text("4echo still fine")).await.unwrap();
+    let echoed = bystander.next().await.unwrap().unwrap();
+    assert_eq!(echoed, Ws::text("4echo still fine"));
+}
+
+/// Many GETs at once for one session: all but the first are refused (400) and the session
+/// ends, as the reference ends it on an overlapping poll; another session goes on.
+#[tokio::test(start_paused = true)]
+async fn concurrent_polls_for_one_session_end_it_alone() {
+    let (server, mut rx) = server(fast());
+    let bystander = open(&server).await;
+    let sid = open(&server).await;
+    next(&mut rx).await;
+    next(&mut rx).await;
+    let polls: Vec<_> = (0..20)
+        .map(|_| {
+            let (server, query) = (server.clone(), poll_query(&sid));
+            tokio::spawn(async move { get(&server, &query).await.status })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for poll in polls {
+        statuses.push(poll.await.unwrap());
+    }
+    let refused = statuses.iter().filter(|s| **s == 400).count();
+    assert!(refused >= 19, "{statuses:?}");
+    assert_eq!(
+        close_reason(&mut rx, &sid).await,
+        DisconnectReason::TransportError
+    );
+    assert_eq!(
+        post(&server, &poll_query(&bystander), "4echo ok")
+            .await
+            .status,
+        200
+    );
+    assert_eq!(get(&server, &poll_query(&bystander)).await.body, "4echo ok");
+}
+
+/// A POST while another POST's body is still arriving is refused (400) and ends the session,
+/// as in the reference ("data request overlap"); the other sessions go on.
+#[tokio::test(start_paused = true)]
+async fn concurrent_posts_for_one_session_end_it_alone() {
+    let (server, mut rx) = server(fast());
+    let bystander = open(&server).await;
+    let sid = open(&server).await;
+    next(&mut rx).await;
+    next(&mut rx).await;
+    let stalled = futures_util::stream::pending::<Result<http_body::Frame<Bytes>, Infallible>>();
+    let slow = Request::builder()
+        .method(Method::POST)
+        .uri(format!("/engine.io/?{}", poll_query(&sid)))
+        .body(StreamBody::new(stalled))
+        .unwrap();
+    let first = tokio::spawn({
+        let server = server.clone();
+        async move { server.handle(slow).await.status().as_u16() }
+    });
+    tokio::task::yield_now().await;
+    for _ in 0..10 {
+        let reply = post(&server, &poll_query(&sid), "4overlap").await;
+        assert_eq!(reply.status, 400, "{}", reply.body);
+    }
+    assert_eq!(
+        close_reason(&mut rx, &sid).await,
+        DisconnectReason::TransportError
+    );
+    assert_ne!(first.await.unwrap(), 200);
+    assert_eq!(
+        post(&server, &poll_query(&bystander), "4echo ok")
+            .await
+            .status,
+        200
+    );
+    assert_eq!(get(&server, &poll_query(&bystander)).await.body, "4echo ok");
 }

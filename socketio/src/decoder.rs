@@ -22,14 +22,24 @@ pub struct DecoderConfig {
     /// Whether events named in [`RESERVED_EVENTS`](crate::packet::RESERVED_EVENTS) are an
     /// error, as they are when a server reads a client.
     pub reject_reserved_events: bool,
+    /// The deepest nesting of arrays and objects a payload may have. Each level is a
+    /// recursion of the JSON parser and of the drop of the parsed value, so this bounds the
+    /// stack a peer can make us use. serde_json refuses more than
+    /// [`MAX_JSON_DEPTH`] levels whatever this says.
+    pub max_json_depth: usize,
 }
 
+/// The deepest nesting serde_json parses: its own recursion limit. Deeper payloads are an
+/// error even when [`DecoderConfig::max_json_depth`] allows more.
+pub const MAX_JSON_DEPTH: usize = 127;
+
 impl Default for DecoderConfig {
-    /// Ten attachments, reserved events rejected.
+    /// Ten attachments, reserved events rejected, [`MAX_JSON_DEPTH`] levels of JSON.
     fn default() -> Self {
         Self {
             max_attachments: 10,
             reject_reserved_events: true,
+            max_json_depth: MAX_JSON_DEPTH,
         }
     }
 }

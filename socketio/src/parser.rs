@@ -11,7 +11,7 @@
 use serde_json::Value;
 use thiserror::Error;
 
-use crate::decoder::{Decoded, DecoderConfig, PartialPacket};
+use crate::decoder::{Decoded, DecoderConfig, PartialPacket, MAX_JSON_DEPTH};
 use crate::packet::{is_reserved_event, Namespace, Packet, PacketKind, PacketType};
 use crate::payload::{placeholders_in_range, Payload};
 
@@ -45,6 +45,12 @@ pub enum ParseError {
     /// An ack without the id of the event it answers.
     #[error("ack packet without an id")]
     MissingAckId,
+    /// The payload nests arrays and objects deeper than the decoder accepts.
+    #[error("json payload nested over a limit of {max} levels")]
+    TooDeep {
+        /// The configured limit.
+        max: usize,
+    },
     /// The payload is not JSON.
     #[error("invalid json payload: {0}")]
     InvalidJson(#[source] serde_json::Error),
@@ -172,7 +178,9 @@ fn packet_kind(
     config: &DecoderConfig,
 ) -> Result<PacketKind, ParseError> {
     let invalid = || ParseError::InvalidPayload(kind);
-    let json = data.map(parse_json).transpose()?;
+    let json = data
+        .map(|text| parse_json(text, config.max_json_depth))
+        .transpose()?;
     // Like the JavaScript parser, an ack id on a packet that has no use for one is ignored.
     match (kind, json) {
         (PacketType::Connect, None) => Ok(PacketKind::Connect(None)),
@@ -193,8 +201,43 @@ fn packet_kind(
     }
 }
 
-fn parse_json(text: &str) -> Result<Value, ParseError> {
-    serde_json::from_str(text).map_err(ParseError::InvalidJson)
+fn parse_json(text: &str, max_depth: usize) -> Result<Value, ParseError> {
+    // serde_json stops at its own limit; a scan is only worth its pass below that.
+    if max_depth < MAX_JSON_DEPTH && nesting_exceeds(text, max_depth) {
+        return Err(ParseError::TooDeep { max: max_depth });
+    }
+    serde_json::from_str(text).map_err(|error| {
+        // serde_json has no error code to match for its limit, only this message.
+        if error.to_string().starts_with("recursion limit exceeded") {
+            ParseError::TooDeep {
+                max: max_depth.min(MAX_JSON_DEPTH),
+            }
+        } else {
+            ParseError::InvalidJson(error)
+        }
+    })
+}
+
+/// Whether arrays and objects nest deeper than `max` in `text`, brackets inside strings
+/// aside. Invalid JSON is left to the parser: this only has to be right for valid JSON.
+fn nesting_exceeds(text: &str, max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for byte in text.bytes() {
+        match (in_string, byte) {
+            (true, _) if escaped => escaped = false,
+            (true, b'\\') => escaped = true,
+            (true, b'"') | (false, b'"') => in_string = !in_string,
+            (false, b'[' | b'{') => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            (false, b']' | b'}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 /// An event from `[name, args...]`; like the JavaScript parser, a numeric name is accepted

@@ -134,7 +134,7 @@ async fn deeply_nested_json_ends_only_that_connection() {
     let sid = open(&io).await;
     post(&io, &sid, "40").await;
     poll(&io, &sid).await;
-    // Deeper than the JSON parser's limit of 128 levels.
+    // Deeper than the default limit, serde_json's 127 levels.
     let deep = format!("42[\"x\",{}{}]", "[".repeat(200), "]".repeat(200));
     post(&io, &sid, &deep).await;
     assert_eq!(rx.recv().await, Some(DisconnectReason::ForcedClose));
@@ -143,4 +143,30 @@ async fn deeply_nested_json_ends_only_that_connection() {
     // have gone out meanwhile.
     let reply = poll(&io, &bystander).await;
     assert!(reply.ends_with(r#"42["still","here"]"#), "{reply}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_configured_json_depth_ends_deeper_packets_only() {
+    let io = SocketIo::builder()
+        .ping_interval(Duration::from_secs(10))
+        .max_json_depth(4)
+        .build();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    io.of("/").on_connection(move |socket: Socket| {
+        let tx = tx.clone();
+        socket.on("x", |socket: &Socket, _event: Event| {
+            socket.emit("got", "x").unwrap();
+        });
+        socket.on_disconnect(move |_s: &Socket, reason| {
+            let _ = tx.send(reason);
+        });
+    });
+    let sid = open(&io).await;
+    post(&io, &sid, "40").await;
+    poll(&io, &sid).await;
+    // The event's array and three more: four levels, the limit.
+    post(&io, &sid, r#"42["x",[{"a":[]}]]"#).await;
+    assert!(poll(&io, &sid).await.ends_with(r#"42["got","x"]"#));
+    post(&io, &sid, r#"42["x",[{"a":[[]]}]]"#).await;
+    assert_eq!(rx.recv().await, Some(DisconnectReason::ForcedClose));
 }

@@ -28,6 +28,9 @@ use crate::error::Error;
 /// How long counting the servers may take before this server counts itself alone.
 const COUNT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// How often a count waiting for the reconnection looks at the connection again.
+const RECHECK: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// How many queued messages go out in one pipeline at most.
 const MAX_BATCH: usize = 512;
 
@@ -111,13 +114,16 @@ impl Hub {
     }
 
     /// `PUBSUB NUMSUB` (or `SHARDNUMSUB` when `sharded`) of one channel: the servers listening.
-    /// Fails at once while the connection is down, and after [`COUNT_TIMEOUT`] when Redis does
-    /// not answer: the client would otherwise hold the command until it reconnects.
+    /// While the connection is down it waits for the reconnection, as Node's client queues
+    /// commands until then, but fails after [`COUNT_TIMEOUT`] so that a Redis that stays away
+    /// does not hold a request (the client would otherwise keep the command until it is back).
     pub(crate) async fn subscribers(&self, channel: &str, sharded: bool) -> Result<usize, Error> {
-        if !self.publisher.is_connected() {
-            return Err(Error::Disconnected);
-        }
         let ask = async {
+            while !self.publisher.is_connected() {
+                // A connection made between `wait_for_connect`'s look at the state and its
+                // subscription to the news would be missed: looking again bounds that.
+                let _ = tokio::time::timeout(RECHECK, self.publisher.wait_for_connect()).await;
+            }
             let reply: fred::types::Value = match sharded {
                 true => self.publisher.pubsub_shardnumsub(channel).await?,
                 false => self.publisher.pubsub_numsub(channel).await?,

@@ -68,14 +68,13 @@ impl Handler for ClientHandler {
     type Connection = Connection;
 
     fn on_connect(&self, engine: EngineSocket) -> Connection {
-        let max_attachments = self.io.upgrade().map_or(10, |io| io.config.max_attachments);
+        let mut config = DecoderConfig::default();
         if let Some(io) = self.io.upgrade() {
             engine.set_timer(Some(io.config.connect_timeout));
+            config.max_attachments = io.config.max_attachments;
+            config.max_json_depth = io.config.max_json_depth;
         }
-        let decoder = Decoder::new(DecoderConfig {
-            max_attachments,
-            ..DecoderConfig::default()
-        });
+        let decoder = Decoder::new(config);
         let client = Arc::new(Client {
             engine,
             sockets: Mutex::new(HashMap::new()),

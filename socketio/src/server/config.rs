@@ -16,6 +16,8 @@ pub(crate) struct Config {
     pub(crate) connect_timeout: Duration,
     /// Attachments a client packet may announce (the parser's `maxAttachments`, 10).
     pub(crate) max_attachments: usize,
+    /// Nesting of arrays and objects a client payload may have (127, serde_json's limit).
+    pub(crate) max_json_depth: usize,
     /// Remove a dynamic child namespace when its last socket leaves.
     pub(crate) cleanup_empty_children: bool,
     /// Makes each namespace's adapter.
@@ -53,6 +55,7 @@ impl Builder {
             config: Config {
                 connect_timeout: Duration::from_secs(45),
                 max_attachments: 10,
+                max_json_depth: crate::decoder::MAX_JSON_DEPTH,
                 cleanup_empty_children: false,
                 adapter: Arc::new(MemoryAdapter),
             },
@@ -130,6 +133,14 @@ impl Builder {
     /// Binary attachments a client packet may carry (10).
     pub fn max_attachments(mut self, max: usize) -> Self {
         self.config.max_attachments = max;
+        self
+    }
+
+    /// How deep arrays and objects may nest in a client's payload (127, the most serde_json
+    /// parses; a larger value acts as 127). A deeper packet is a parse error that ends its
+    /// connection, as any malformed packet does. Node has no such limit.
+    pub fn max_json_depth(mut self, depth: usize) -> Self {
+        self.config.max_json_depth = depth;
         self
     }
 
