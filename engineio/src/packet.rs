@@ -101,7 +101,7 @@ pub enum Packet {
     Pong(Probe),
     /// `4`: a text message.
     Message(Text),
-    /// A binary message: a binary WebSocket frame, or `b` + base64 in a polling payload.
+    /// A binary message: a binary WebSocket frame, or `b` + base64 in a text packet.
     Binary(Bytes),
     /// `5`: the client switches to the new transport.
     Upgrade,
@@ -234,8 +234,15 @@ impl Packet {
     }
 
     /// Decodes a text packet: a WebSocket text frame or one packet of a polling payload.
+    ///
+    /// A text packet starting with `b` is a binary message in base64, on either transport,
+    /// as the reference's parser reads it (clients send binary as binary frames on a
+    /// WebSocket, but the parser does not tell the transports apart).
     pub fn decode_text(frame: Bytes) -> Result<Packet, PacketError> {
         let (&kind, data) = frame.split_first().ok_or(PacketError::Empty)?;
+        if kind == b'b' {
+            return decode_base64(data);
+        }
         let no_data = |packet| match data.is_empty() {
             true => Ok(packet),
             false => Err(PacketError::UnexpectedData),
@@ -259,6 +266,15 @@ impl Packet {
             Frame::Binary(bytes) => Ok(Packet::Binary(bytes)),
         }
     }
+}
+
+/// The bytes of a binary message written as base64 (after its `b`).
+fn decode_base64(data: &[u8]) -> Result<Packet, PacketError> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .map(|bytes| Packet::Binary(Bytes::from(bytes)))
+        .map_err(|_| PacketError::InvalidBase64)
 }
 
 fn probe(data: &[u8]) -> Result<Probe, PacketError> {

@@ -77,20 +77,10 @@ pub fn decode(body: &Bytes) -> Result<Vec<Packet>, PacketError> {
             .iter()
             .position(|&b| b == SEPARATOR)
             .map_or(body.len(), |i| start + i);
-        packets.push(decode_one(body.slice(start..end))?);
+        packets.push(Packet::decode_text(body.slice(start..end))?);
         start = end + 1;
     }
     Ok(packets)
-}
-
-fn decode_one(data: Bytes) -> Result<Packet, PacketError> {
-    match data.first() {
-        Some(b'b') => STANDARD
-            .decode(&data[1..])
-            .map(|bytes| Packet::Binary(Bytes::from(bytes)))
-            .map_err(|_| PacketError::InvalidBase64),
-        _ => Packet::decode_text(data),
-    }
 }
 
 #[cfg(test)]

@@ -48,13 +48,24 @@ fn spec_examples_encode() {
 fn malformed_packets_fail() {
     assert_eq!(text(""), Err(PacketError::Empty));
     assert_eq!(text("7"), Err(PacketError::UnknownType));
-    assert_eq!(text("b"), Err(PacketError::UnknownType));
+    assert_eq!(text("b$$"), Err(PacketError::InvalidBase64));
     assert_eq!(text("1x"), Err(PacketError::UnexpectedData));
     assert_eq!(text("2pro"), Err(PacketError::UnexpectedData));
     assert_eq!(text("5probe"), Err(PacketError::UnexpectedData));
     assert_eq!(text("0{"), Err(PacketError::InvalidOpen));
     let bad_utf8 = Packet::decode_text(Bytes::from_static(b"4\xc3"));
     assert_eq!(bad_utf8, Err(PacketError::InvalidUtf8));
+}
+
+/// `b` + base64 is a binary message in a text packet, a WebSocket text frame included, as the
+/// reference's `decodePacket` reads any string.
+#[test]
+fn base64_text_packets_are_binary_messages() {
+    let binary = |b: &'static [u8]| Ok(Packet::Binary(Bytes::from_static(b)));
+    assert_eq!(text("bAQID"), binary(&[1, 2, 3]));
+    assert_eq!(text("b"), binary(&[]));
+    let frame = Frame::Text(Bytes::from_static(b"bAQIDBA=="));
+    assert_eq!(Packet::decode_frame(frame), binary(&[1, 2, 3, 4]));
 }
 
 #[test]

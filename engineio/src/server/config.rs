@@ -72,6 +72,9 @@ pub struct ServerConfig {
     /// Sessions the server holds at most; further handshakes get 503. The reference has no
     /// such limit; 100 000 by default.
     pub max_sessions: usize,
+    /// HTTP compression of polling responses (`httpCompression`): the smallest body, in
+    /// bytes, that is compressed; `None` turns it off. 1024 by default, as in the reference.
+    pub http_compression: Option<usize>,
 }
 
 impl Default for ServerConfig {
@@ -84,6 +87,7 @@ impl Default for ServerConfig {
             handshake_headers: HeaderMap::new(),
             allow_request: None,
             max_sessions: 100_000,
+            http_compression: Some(1024),
         }
     }
 }
@@ -184,6 +188,14 @@ impl Builder {
     /// The most sessions the server holds at once (100 000).
     pub fn max_sessions(mut self, max: usize) -> Self {
         self.config.max_sessions = max;
+        self
+    }
+
+    /// `httpCompression`: polling responses of at least this many bytes are compressed
+    /// (gzip or deflate, as the client accepts) when one of their packets was sent with
+    /// `compress` (the default); `None` turns it off. `Some(1024)` by default.
+    pub fn http_compression(mut self, threshold: Option<usize>) -> Self {
+        self.config.http_compression = threshold;
         self
     }
 

@@ -15,7 +15,7 @@ use super::websocket::{FrameIo, ReadError, Ws};
 use super::Sessions;
 use crate::packet::Packet;
 use crate::packet::{Frame, Message};
-use crate::session::{Event, Input, Output, Session, SessionError};
+use crate::session::{Event, Input, Output, SendOptions, Session, SessionError};
 use crate::{DisconnectReason, TransportKind};
 
 /// The state of a session shared by its driver, its requests and its sockets.
@@ -64,14 +64,14 @@ impl Shared {
         result
     }
 
-    /// Queues messages back to back (dropped unless writable right away when `volatile`)
+    /// Queues messages back to back (dropped unless writable right away when volatile)
     /// and wakes the driver.
-    pub(crate) fn send_all(
+    pub(crate) fn send_with(
         &self,
         messages: impl IntoIterator<Item = Message>,
-        volatile: bool,
+        options: SendOptions,
     ) -> Result<(), SessionError> {
-        let result = self.lock().send_all(messages, volatile);
+        let result = self.lock().send_with(messages, options);
         self.wake.notify_one();
         result.map(|_| ())
     }

@@ -36,6 +36,9 @@ pub enum RequestError {
     /// A handshake while the server holds its maximum number of sessions.
     #[error("Too many sessions")]
     TooManySessions,
+    /// A handshake after the server started closing.
+    #[error("Server shutting down")]
+    ShuttingDown,
     /// A polling body that did not arrive in time.
     #[error("Request Timeout")]
     BodyTimeout,
@@ -57,6 +60,7 @@ impl RequestError {
             RequestError::PayloadTooLarge
             | RequestError::BadMethod
             | RequestError::TooManySessions
+            | RequestError::ShuttingDown
             | RequestError::BodyTimeout => return None,
         })
     }
@@ -66,19 +70,33 @@ impl RequestError {
             RequestError::Forbidden(_) => StatusCode::FORBIDDEN,
             RequestError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             RequestError::BadMethod => StatusCode::INTERNAL_SERVER_ERROR,
-            RequestError::TooManySessions => StatusCode::SERVICE_UNAVAILABLE,
+            RequestError::TooManySessions | RequestError::ShuttingDown => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             RequestError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             _ => StatusCode::BAD_REQUEST,
         }
     }
 
-    /// The response to a plain HTTP request: `{"code":N,"message":"..."}` as JSON.
+    /// Whether the server refuses a new session for want of room: it is full or closing.
+    fn unavailable(&self) -> bool {
+        matches!(
+            self,
+            RequestError::TooManySessions | RequestError::ShuttingDown
+        )
+    }
+
+    /// The response to a plain HTTP request: `{"code":N,"message":"..."}` as JSON. A refused
+    /// new session (503, which the reference never answers) has no protocol code, so its body
+    /// is `{"message":"..."}`; the other errors without a code have no body, as the
+    /// reference's 413 and 500.
     pub fn to_response(&self) -> Response<Full<Bytes>> {
-        let Some(code) = self.code() else {
-            return status_only(self.status());
+        let body = match self.code() {
+            Some(code) => serde_json::json!({ "code": code, "message": self.to_string() }),
+            None if self.unavailable() => serde_json::json!({ "message": self.to_string() }),
+            None => return status_only(self.status()),
         };
-        let body = serde_json::json!({ "code": code, "message": self.to_string() }).to_string();
-        let mut response = Response::new(Full::new(Bytes::from(body)));
+        let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
         *response.status_mut() = self.status();
         response.headers_mut().insert(
             header::CONTENT_TYPE,
@@ -87,11 +105,15 @@ impl RequestError {
         response
     }
 
-    /// The response to a refused WebSocket request: always 400, the message as an HTML body,
-    /// and the connection closed, as the reference server answers.
+    /// The response to a refused WebSocket request: 400, the message as an HTML body, and
+    /// the connection closed, as the reference server's `abortUpgrade` answers; 503 instead
+    /// of 400 for a new session refused for want of room.
     pub fn to_upgrade_response(&self) -> Response<Full<Bytes>> {
         let mut response = Response::new(Full::new(Bytes::from(self.to_string())));
-        *response.status_mut() = StatusCode::BAD_REQUEST;
+        *response.status_mut() = match self.unavailable() {
+            true => StatusCode::SERVICE_UNAVAILABLE,
+            false => StatusCode::BAD_REQUEST,
+        };
         let headers = response.headers_mut();
         headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));

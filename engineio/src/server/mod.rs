@@ -24,6 +24,7 @@
 //! # }
 //! ```
 
+mod compression;
 mod config;
 mod cors;
 mod driver;
@@ -32,11 +33,11 @@ mod listen;
 mod polling;
 mod request;
 mod service;
+mod sessions;
 mod socket;
 mod websocket;
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode};
@@ -44,6 +45,7 @@ use http_body::Body;
 use http_body_util::Full;
 use hyper::upgrade::OnUpgrade;
 
+pub use crate::session::SendOptions;
 pub use config::{AllowFuture, AllowRequest, Builder, Cookie, ServerConfig};
 pub use cors::{Cors, CorsOrigin};
 pub use error::RequestError;
@@ -52,43 +54,14 @@ pub use polling::BoxError;
 pub use service::{Endpoint, EngineIoLayer, EngineIoService, MountLayer, Mounted};
 pub use socket::{Handler, Handshake, RemoteAddr, SendError, Socket};
 
+use compression::Compression;
 use driver::{drive, now, Shared};
 use request::Query;
+use sessions::{Sessions, Slot};
 use websocket::{FrameIo, Tungstenite};
 
 use crate::session::{Input, Session, SessionError};
 use crate::{DisconnectReason, TransportKind};
-
-/// The live sessions of a server, by id.
-#[derive(Clone, Default)]
-pub(crate) struct Sessions(Arc<RwLock<HashMap<String, Arc<Shared>>>>);
-
-impl Sessions {
-    fn get(&self, sid: &str) -> Option<Arc<Shared>> {
-        self.0
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(sid)
-            .cloned()
-    }
-
-    fn insert(&self, shared: Arc<Shared>) {
-        let mut map = self.0.write().unwrap_or_else(|e| e.into_inner());
-        map.insert(shared.sid.clone(), shared);
-    }
-
-    pub(crate) fn remove(&self, sid: &str) {
-        self.0
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(sid);
-    }
-
-    fn all(&self) -> Vec<Arc<Shared>> {
-        let map = self.0.read().unwrap_or_else(|e| e.into_inner());
-        map.values().cloned().collect()
-    }
-}
 
 struct Inner<H> {
     config: ServerConfig,
@@ -141,12 +114,7 @@ impl<H: Handler> EngineIo<H> {
 
     /// Number of open sessions.
     pub fn session_count(&self) -> usize {
-        self.inner
-            .sessions
-            .0
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .len()
+        self.inner.sessions.len()
     }
 
     /// Whether a request is for this server (its path starts with the server's path).
@@ -154,9 +122,12 @@ impl<H: Handler> EngineIo<H> {
         request.uri().path().starts_with(&self.inner.config.path)
     }
 
-    /// Closes every session with `server shutting down`.
+    /// Closes every session with `server shutting down`, and from now on refuses every new
+    /// session (503), so that closing is bounded: the sessions it waits for are the ones open
+    /// now. Requests of the open sessions are still served, so that polling clients get
+    /// their close packet.
     pub fn close(&self) {
-        for shared in self.inner.sessions.all() {
+        for shared in self.inner.sessions.close() {
             let _ = shared.input(Input::Close(DisconnectReason::ServerShuttingDown));
         }
     }
@@ -220,7 +191,10 @@ impl<H: Handler> EngineIo<H> {
                 self.upgrade(shared, &parts.headers, upgrade)
             }
             (TransportKind::WebSocket, _) => Err(RequestError::BadRequest),
-            (TransportKind::Polling, Method::GET) => polling::get(shared, max).await,
+            (TransportKind::Polling, Method::GET) => {
+                let compression = Compression::for_request(config.http_compression, &parts.headers);
+                polling::get(shared, max, compression).await
+            }
             (TransportKind::Polling, Method::POST) => {
                 let binary = parts
                     .headers
@@ -240,6 +214,10 @@ impl<H: Handler> EngineIo<H> {
         transport: TransportKind,
     ) -> Result<EngineResponse, RequestError> {
         let config = &self.inner.config;
+        if self.inner.sessions.is_closing() {
+            // Checked again, atomically, when the slot is reserved; this spares the hook.
+            return Err(RequestError::ShuttingDown);
+        }
         let handshake = request::handshake(&parts, query);
         if let Some(allow) = &config.allow_request {
             allow(&handshake)
@@ -253,22 +231,23 @@ impl<H: Handler> EngineIo<H> {
             pairs: handshake.query.clone(),
         };
         request::check_version(&version)?;
-        if self.session_count() >= config.max_sessions {
-            return Err(RequestError::TooManySessions);
-        }
+        // Taken before anything is answered and given back if the session never starts.
+        let slot = self.inner.sessions.reserve(config.max_sessions)?;
         let sid = request::new_sid();
         let session = Session::new(sid.clone(), &config.engine, transport, now());
         let shared = Arc::new(Shared::new(session, handshake, config.engine.ping_timeout));
         let mut response = match transport {
             TransportKind::Polling => {
-                let packets = shared.lock().take_payload(usize::MAX).unwrap_or_default();
-                self.start(shared);
-                polling::payload_response(&packets)
+                let batch = shared.lock().take_batch(usize::MAX);
+                self.start(slot, shared);
+                let compression = Compression::for_request(config.http_compression, &parts.headers);
+                polling::payload_response(&batch.unwrap_or_default(), compression)
             }
             TransportKind::WebSocket => {
                 let upgrade = parts.extensions.remove::<OnUpgrade>();
                 let response = websocket::switching_response(&parts.headers)?;
-                self.start_websocket(shared, upgrade.ok_or(RequestError::UpgradeUnavailable)?);
+                let upgrade = upgrade.ok_or(RequestError::UpgradeUnavailable)?;
+                self.start_websocket(slot, shared, upgrade);
                 response
             }
         };
@@ -282,20 +261,24 @@ impl<H: Handler> EngineIo<H> {
         Ok(response)
     }
 
-    /// Registers a session and starts its driver.
-    fn start(&self, shared: Arc<Shared>) {
-        self.inner.sessions.insert(Arc::clone(&shared));
+    /// Registers a session in its slot and starts its driver.
+    fn start(&self, slot: Slot, shared: Arc<Shared>) {
+        if !slot.fill(Arc::clone(&shared)) {
+            // The server began closing while this handshake was answered.
+            let _ = shared.input(Input::Close(DisconnectReason::ServerShuttingDown));
+        }
         let handler = Arc::clone(&self.inner.handler);
         tokio::spawn(drive(shared, handler, self.inner.sessions.clone()));
     }
 
-    fn start_websocket(&self, shared: Arc<Shared>, upgrade: OnUpgrade) {
+    /// Starts a session once its WebSocket is up; an upgrade that fails frees the slot.
+    fn start_websocket(&self, slot: Slot, shared: Arc<Shared>, upgrade: OnUpgrade) {
         let engine = self.clone();
         let max = self.inner.config.engine.max_payload;
         tokio::spawn(async move {
             if let Some(ws) = Tungstenite::accept(upgrade, max).await {
                 shared.attach(Box::new(ws));
-                engine.start(shared);
+                engine.start(slot, shared);
             }
         });
     }

@@ -7,19 +7,35 @@ use http::{header, HeaderValue, Response};
 use http_body::Body;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 
+use super::compression::Compression;
 use super::driver::Shared;
 use super::error::RequestError;
-use crate::packet::Packet;
 use crate::payload;
-use crate::session::{Input, SessionError};
+use crate::session::{Batch, Input, SessionError};
 use crate::{DisconnectReason, TransportKind};
 
 /// A boxed error, as request bodies report them.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// The response carrying a payload to the client.
-pub(crate) fn payload_response(packets: &[Packet]) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(payload::encode(packets))));
+/// The response carrying a payload to the client, compressed as the reference would: when
+/// the client accepts a coding, the body reaches the threshold and a packet may be compressed.
+pub(crate) fn payload_response(
+    batch: &Batch,
+    compression: Option<Compression>,
+) -> Response<Full<Bytes>> {
+    let body = payload::encode(&batch.packets);
+    let compressed = compression
+        .filter(|c| batch.compress && body.len() >= c.threshold)
+        .and_then(|c| Some((c.encoding, c.encoding.compress(body.as_bytes()).ok()?)));
+    let mut response = match compressed {
+        Some((encoding, bytes)) => {
+            let mut response = Response::new(Full::new(Bytes::from(bytes)));
+            let headers = response.headers_mut();
+            headers.insert(header::CONTENT_ENCODING, encoding.header());
+            response
+        }
+        None => Response::new(Full::new(Bytes::from(body))),
+    };
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -62,6 +78,7 @@ impl Drop for HeldPoll {
 pub(crate) async fn get(
     shared: Arc<Shared>,
     max_payload: usize,
+    compression: Option<Compression>,
 ) -> Result<Response<Full<Bytes>>, RequestError> {
     shared.input(Input::PollStart).map_err(refused)?;
     let mut held = HeldPoll {
@@ -70,11 +87,11 @@ pub(crate) async fn get(
     };
     loop {
         let notified = held.shared.poll.notified();
-        let packets = held.shared.lock().take_payload(max_payload);
-        if let Some(packets) = packets {
+        let batch = held.shared.lock().take_batch(max_payload);
+        if let Some(batch) = batch {
             held.answered = true;
             held.shared.wake();
-            return Ok(payload_response(&packets));
+            return Ok(payload_response(&batch, compression));
         }
         notified.await;
     }

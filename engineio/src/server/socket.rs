@@ -10,7 +10,7 @@ use thiserror::Error;
 
 use super::driver::Shared;
 use crate::packet::{Message, Text};
-use crate::session::{Input, SessionError};
+use crate::session::{Input, SendOptions, SessionError};
 use crate::{DisconnectReason, TransportKind};
 
 /// Receives the sessions of a server and what happens to them.
@@ -103,13 +103,13 @@ impl Socket {
 
     /// Sends a message.
     pub fn send(&self, message: Message) -> Result<(), SendError> {
-        self.shared.send_all([message], false).map_err(send_error)
+        self.send_with([message], SendOptions::default())
     }
 
     /// Sends messages back to back: no other message of this session comes between them
     /// (a Socket.IO packet and its binary attachments).
     pub fn send_all(&self, messages: impl IntoIterator<Item = Message>) -> Result<(), SendError> {
-        self.shared.send_all(messages, false).map_err(send_error)
+        self.send_with(messages, SendOptions::default())
     }
 
     /// Sends messages back to back only if the client can take them right now; otherwise
@@ -118,7 +118,27 @@ impl Socket {
         &self,
         messages: impl IntoIterator<Item = Message>,
     ) -> Result<(), SendError> {
-        self.shared.send_all(messages, true).map_err(send_error)
+        self.send_with(messages, SendOptions::default().volatile(true))
+    }
+
+    /// Sends messages back to back with these options: volatile, and whether a polling
+    /// response carrying them may be compressed (`compress`, true by default as in the
+    /// reference; see the server's `http_compression` option).
+    ///
+    /// ```
+    /// # fn f(socket: &engineio::server::Socket) {
+    /// use engineio::packet::{Message, Text};
+    /// use engineio::server::SendOptions;
+    /// let message = Message::Text(Text::new("already compressed"));
+    /// let _ = socket.send_with([message], SendOptions::default().compress(false));
+    /// # }
+    /// ```
+    pub fn send_with(
+        &self,
+        messages: impl IntoIterator<Item = Message>,
+        options: SendOptions,
+    ) -> Result<(), SendError> {
+        self.shared.send_with(messages, options).map_err(send_error)
     }
 
     /// Makes [`Handler::on_timer`] run after `delay` (`None` clears the timer). One timer

@@ -5,7 +5,7 @@ use std::time::Instant;
 use thiserror::Error;
 
 use super::state::{Heartbeat, PollingState, ProbeState, State};
-use super::Session;
+use super::{SendOptions, Session};
 use crate::config::TransportKind;
 use crate::packet::{Message, Packet, Probe};
 use crate::reason::DisconnectReason;
@@ -110,10 +110,10 @@ impl Session {
                 self.transport_ended(transport, reason);
                 Ok(())
             }
-            Input::Send(message) => self.send(message),
+            Input::Send(message) => self.send(message, true),
             Input::SendVolatile(message) => {
                 if self.writable() {
-                    self.send(message)?;
+                    self.send(message, true)?;
                 }
                 Ok(())
             }
@@ -139,11 +139,21 @@ impl Session {
         messages: impl IntoIterator<Item = Message>,
         volatile: bool,
     ) -> Result<bool, SessionError> {
-        if volatile && !self.writable() {
+        self.send_with(messages, SendOptions::default().volatile(volatile))
+    }
+
+    /// [`Session::send_all`] with every option of a send: volatile, and whether a polling
+    /// response carrying the messages may be compressed.
+    pub fn send_with(
+        &mut self,
+        messages: impl IntoIterator<Item = Message>,
+        options: SendOptions,
+    ) -> Result<bool, SessionError> {
+        if options.is_volatile() && !self.writable() {
             return Ok(false);
         }
         for message in messages {
-            self.send(message)?;
+            self.send(message, options.is_compressed())?;
         }
         Ok(true)
     }
@@ -224,7 +234,7 @@ impl Session {
         }
         let polling = self.state.polling_mut().copied();
         if polling.is_some() {
-            self.outbox.push_back(Packet::Close);
+            self.outbox.push(Packet::Close, false);
         }
         self.state = State::Closing {
             reason,

@@ -24,6 +24,7 @@
 //! ```
 
 mod input;
+mod outbox;
 mod state;
 #[cfg(test)]
 mod tests;
@@ -34,10 +35,11 @@ use std::time::{Duration, Instant};
 use crate::config::{Config, TransportKind};
 use crate::handshake::{millis, OpenPacket};
 use crate::packet::{Message, Packet};
-use crate::payload;
 use crate::reason::DisconnectReason;
 
 pub use input::{Event, Input, Output, SessionError};
+use outbox::Outbox;
+pub use outbox::{Batch, SendOptions};
 use state::{Heartbeat, PollingState, ProbeState, State};
 
 /// How often a poll held during an upgrade is released with a noop.
@@ -61,7 +63,7 @@ pub struct Session {
     state: State,
     heartbeat: Heartbeat,
     /// Packets for the client, in order, on whichever transport is current.
-    outbox: VecDeque<Packet>,
+    outbox: Outbox,
     /// Events for the layer above.
     events: VecDeque<Event>,
     /// The WebSocket (current or probing) must be closed.
@@ -99,7 +101,7 @@ impl Session {
             heartbeat: Heartbeat::Idle {
                 next_ping: now + config.ping_interval,
             },
-            outbox: VecDeque::from([Packet::Open(open)]),
+            outbox: Outbox::starting_with(Packet::Open(open)),
             events: VecDeque::new(),
             ws_close: false,
             release_poll: false,
@@ -181,11 +183,21 @@ impl Session {
     /// The packets a polling GET returns now, at most about `max_bytes` of them (always at
     /// least one). `None` when there is nothing to send yet.
     pub fn take_payload(&mut self, max_bytes: usize) -> Option<Vec<Packet>> {
+        self.take_batch(max_bytes).map(|batch| batch.packets)
+    }
+
+    /// [`Session::take_payload`], and whether the response may be compressed.
+    pub fn take_batch(&mut self, max_bytes: usize) -> Option<Batch> {
         let release = self.noop_due();
-        let packets = if matches!(self.state, State::WebSocket) {
+        // A noop or a close alone is never compressed, as in the reference.
+        let noop = || Batch {
+            packets: vec![Packet::Noop],
+            compress: false,
+        };
+        let batch = if matches!(self.state, State::WebSocket) {
             // The packets now go over the WebSocket; the poll only has to end.
             self.release_poll = false;
-            vec![Packet::Noop]
+            noop()
         } else if self.outbox.is_empty() {
             // A poll held during an upgrade must return so the client can finish it.
             if let State::Upgrading {
@@ -195,33 +207,20 @@ impl Session {
             {
                 *noop_due = false;
             }
-            release.then(|| vec![Packet::Noop])?
+            release.then(noop)?
         } else {
-            self.drain_outbox(max_bytes)
+            self.outbox.drain(max_bytes)
         };
         if let Some(polling) = self.state.polling_mut() {
             polling.get_pending = false;
             polling.get_notified = false;
         }
-        if packets.last() == Some(&Packet::Close) {
+        if batch.packets.last() == Some(&Packet::Close) {
             if let State::Closing { reason, .. } = self.state {
                 self.finish(reason);
             }
         }
-        Some(packets)
-    }
-
-    fn drain_outbox(&mut self, max_bytes: usize) -> Vec<Packet> {
-        let mut size = 0;
-        let mut packets = Vec::new();
-        while let Some(packet) = self.outbox.front() {
-            size += payload::encoded_len(packet);
-            if size > max_bytes && !packets.is_empty() {
-                break;
-            }
-            packets.extend(self.outbox.pop_front());
-        }
-        packets
+        Some(batch)
     }
 
     /// Whether a held poll is due a noop during an upgrade.
@@ -281,12 +280,12 @@ impl Session {
     }
 
     /// Queues a packet for the client; a client that stopped reading is dropped.
-    fn push(&mut self, packet: Packet) {
+    fn push(&mut self, packet: Packet, compress: bool) {
         if self.outbox.len() >= self.limits.max_buffered_packets {
             self.close_now(DisconnectReason::TransportError);
             return;
         }
-        self.outbox.push_back(packet);
+        self.outbox.push(packet, compress);
     }
 
     /// Ends the session at once, telling a waiting poll or the WebSocket.
@@ -302,7 +301,7 @@ impl Session {
                 self.ws_close = upgrading;
                 if polling.get_pending {
                     self.release_poll = true;
-                    self.outbox.push_back(Packet::Close);
+                    self.outbox.push(Packet::Close, false);
                 }
             }
             None => self.ws_close = true,
@@ -354,7 +353,7 @@ impl Session {
                 self.heartbeat = Heartbeat::AwaitingPong {
                     deadline: now + self.limits.ping_timeout,
                 };
-                self.push(Packet::Ping(crate::packet::Probe::No));
+                self.push(Packet::Ping(crate::packet::Probe::No), true);
             }
             Heartbeat::AwaitingPong { deadline } if now >= deadline => {
                 self.close_now(DisconnectReason::PingTimeout);
@@ -382,11 +381,11 @@ impl Session {
     }
 
     /// Queues a message for the client.
-    fn send(&mut self, message: Message) -> Result<(), SessionError> {
+    fn send(&mut self, message: Message, compress: bool) -> Result<(), SessionError> {
         if !self.state.is_open() {
             return Err(SessionError::Closed);
         }
-        self.push(message.into_packet());
+        self.push(message.into_packet(), compress);
         Ok(())
     }
 }

@@ -1,6 +1,8 @@
 //! Shared helpers of the service tests: in-memory requests and a recording handler.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod net;
+
 use std::time::Duration;
 
 use bytes::Bytes;
