@@ -47,3 +47,25 @@ impl fmt::Display for DisconnectReason {
         f.write_str(self.as_str())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::DisconnectReason::*;
+
+    /// The strings engine.io's socket passes to `close` and its transports' errors.
+    #[test]
+    fn every_reason_has_the_reference_string() {
+        let all = [
+            (TransportClose, "transport close"),
+            (TransportError, "transport error"),
+            (ForcedClose, "forced close"),
+            (PingTimeout, "ping timeout"),
+            (ParseError, "parse error"),
+            (ServerShuttingDown, "server shutting down"),
+        ];
+        for (reason, text) in all {
+            assert_eq!(reason.as_str(), text);
+            assert_eq!(reason.to_string(), text);
+        }
+    }
+}

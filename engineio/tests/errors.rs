@@ -13,7 +13,8 @@ use http_body_util::Full;
 
 #[tokio::test(start_paused = true)]
 async fn protocol_errors_have_the_reference_codes() {
-    let (server, _rx) = server(fast());
+    let (server, mut rx) = server(fast());
+    let bystander = open(&server).await;
     assert_error(
         &get(&server, "EIO=4&transport=carrier-pigeon").await,
         400,
@@ -68,6 +69,22 @@ async fn protocol_errors_have_the_reference_codes() {
     )
     .await;
     assert_eq!(outside.status, 404);
+    // None of these touched the other session.
+    let reply = post(&server, &poll_query(&bystander), "4echo unharmed").await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        get(&server, &poll_query(&bystander)).await.body,
+        "4echo unharmed"
+    );
+    let mut events = Vec::new();
+    while !events.contains(&Seen::Connect(sid.clone())) {
+        events.push(next(&mut rx).await);
+    }
+    while let Ok(event) = rx.try_recv() {
+        events.push(event);
+    }
+    let closed = events.iter().any(|e| matches!(e, Seen::Close(..)));
+    assert!(!closed, "a session closed: {events:?}");
 }
 
 #[tokio::test(start_paused = true)]

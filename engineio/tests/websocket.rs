@@ -108,12 +108,43 @@ async fn oversized_message_closes_with_1009_and_spares_others() {
 }
 
 #[tokio::test]
-async fn malformed_frame_is_a_parse_error() {
+async fn malformed_frame_is_a_parse_error_and_spares_others() {
+    let (server, mut rx) = server(fast());
+    let port = listen(&server).await;
+    let mut bystander = connect(port, None).await;
+    recv(&mut bystander).await;
+    let polling = open(&server).await;
+    let mut client = connect(port, None).await;
+    recv(&mut client).await;
+    send(&mut client, "9nonsense").await;
+    assert_eq!(close_reason(&mut rx).await, DisconnectReason::ParseError);
+    send(&mut bystander, "4echo fine").await;
+    assert_eq!(recv(&mut bystander).await, Some(Ws::text("4echo fine")));
+    assert_eq!(
+        post(&server, &poll_query(&polling), "4echo ok")
+            .await
+            .status,
+        200
+    );
+    assert_eq!(get(&server, &poll_query(&polling)).await.body, "4echo ok");
+    assert_eq!(server.session_count(), 2);
+}
+
+/// A text frame `b<base64>` is a binary message, as the reference's parser reads any text
+/// packet; bad base64 in one is a parse error.
+#[tokio::test]
+async fn base64_text_frame_is_a_binary_message() {
     let (server, mut rx) = server(fast());
     let port = listen(&server).await;
     let mut client = connect(port, None).await;
     recv(&mut client).await;
-    send(&mut client, "9nonsense").await;
+    let Seen::Connect(sid) = next(&mut rx).await else {
+        panic!("no connect")
+    };
+    send(&mut client, "bAQID").await;
+    let binary = engineio::packet::Message::Binary(bytes::Bytes::from_static(&[1, 2, 3]));
+    assert_eq!(next(&mut rx).await, Seen::Message(sid, binary));
+    send(&mut client, "b$$$").await;
     assert_eq!(close_reason(&mut rx).await, DisconnectReason::ParseError);
 }
 

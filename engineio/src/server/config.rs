@@ -215,3 +215,37 @@ impl Builder {
         EngineIo::with_config(self.config, handler)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The reference's defaults (engine.io's `BaseServer` constructor and `attach`).
+    #[test]
+    fn builder_defaults_are_the_reference_defaults() {
+        let builder = Builder::new();
+        let config = builder.config();
+        let engine = &config.engine;
+        assert_eq!(engine.ping_interval, Duration::from_secs(25));
+        assert_eq!(engine.ping_timeout, Duration::from_secs(20));
+        assert_eq!(engine.upgrade_timeout, Duration::from_secs(10));
+        assert_eq!(engine.max_payload, 1_000_000);
+        assert!(engine.polling && engine.websocket, "both transports");
+        assert!(engine.allow_upgrades);
+        assert_eq!(config.path, "/engine.io/");
+        assert_eq!(config.cookie, None);
+        assert_eq!(config.cors, None);
+        assert!(config.allow_request.is_none());
+        assert!(config.handshake_headers.is_empty());
+        assert_eq!(config.http_compression, Some(1024));
+        // Our own limits, which the reference does not have.
+        assert_eq!(config.max_sessions, 100_000);
+        assert_eq!(engine.max_buffered_packets, 10_000);
+    }
+
+    #[test]
+    fn the_default_cookie_is_the_references() {
+        let header = Cookie::default().header("abc").expect("a valid header");
+        assert_eq!(header, "io=abc; Path=/; HttpOnly; SameSite=Lax");
+    }
+}

@@ -100,3 +100,28 @@ pub(crate) fn new_sid() -> String {
     let bytes: [u8; 15] = rand::random();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::new_sid;
+    use base64::Engine;
+
+    /// Ids are 20 characters of the URL-safe base64 alphabet holding 15 random bytes, and a
+    /// great many of them never repeat.
+    #[test]
+    fn session_ids_are_distinct_url_safe_and_fifteen_bytes() {
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..50_000 {
+            let sid = new_sid();
+            assert_eq!(sid.len(), 20, "{sid}");
+            assert!(sid
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+            let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(&sid)
+                .expect("URL-safe base64");
+            assert_eq!(bytes.len(), 15);
+            assert!(seen.insert(sid), "a repeated id");
+        }
+    }
+}

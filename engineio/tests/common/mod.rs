@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use engineio::packet::Message;
-use engineio::server::{Builder, EngineIo, Handler, Socket};
+use engineio::server::{Builder, EngineIo, Handler, SendOptions, Socket};
 use engineio::DisconnectReason;
 use http::{Method, Request, Response};
 use http_body_util::{BodyExt, Full};
@@ -22,7 +22,8 @@ pub enum Seen {
     Upgrade(String),
 }
 
-/// Records every callback; echoes messages starting with "echo".
+/// Records every callback; echoes messages starting with "echo", and those starting with
+/// "plain" with `compress(false)`.
 pub struct Recorder(pub mpsc::UnboundedSender<Seen>);
 
 impl Handler for Recorder {
@@ -35,6 +36,10 @@ impl Handler for Recorder {
         if let Message::Text(text) = &message {
             if text.as_str().starts_with("echo") {
                 let _ = socket.send(message.clone());
+            }
+            if text.as_str().starts_with("plain") {
+                let options = SendOptions::default().compress(false);
+                let _ = socket.send_with([message.clone()], options);
             }
             if text.as_str() == "close me" {
                 socket.close();

@@ -64,6 +64,23 @@ pub async fn exchange(stream: &mut TcpStream, method: &str, path: &str, body: &s
     read_response(stream).await
 }
 
+/// Writes `request` (head and body, as is) on a new connection and reads the response; the
+/// connection is returned to see whether the server closes it.
+pub async fn raw(port: u16, request: &str) -> (RawReply, TcpStream) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    (read_response(&mut stream).await, stream)
+}
+
+/// Whether the server closed the connection (within a few seconds).
+pub async fn closed_by_server(stream: &mut TcpStream) -> bool {
+    let mut byte = [0u8; 1];
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut byte)).await;
+    matches!(read, Ok(Ok(0) | Err(_)))
+}
+
 /// One request on a new connection.
 pub async fn http(port: u16, method: &str, path: &str, body: &str) -> RawReply {
     let mut stream = TcpStream::connect(("127.0.0.1", port))
