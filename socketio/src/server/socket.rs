@@ -293,8 +293,12 @@ impl Socket {
     }
 
     /// Leaves the namespace (`server namespace disconnect`); with `close`, also closes the
-    /// whole connection and so every namespace of this client.
+    /// whole connection and so every namespace of this client. Does nothing once the socket
+    /// is disconnected, as the reference's.
     pub fn disconnect(&self, close: bool) {
+        if !self.connected() {
+            return;
+        }
         if close {
             self.0.client.disconnect_all();
             return;
