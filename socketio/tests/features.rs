@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use common::{connected, open, poll, post};
 use serde::{Deserialize, Serialize};
+use socketio::adapter::{Adapter, AdapterFactory, BoxFuture};
 use socketio::server::{Event, RemoteSocket, Socket, SocketIo};
+use socketio::Namespace;
 
 /// Lets the connection's task handle what was posted (time is paused: only tasks run).
 async fn settle() {
@@ -56,22 +58,72 @@ async fn dynamic_children_share_the_parents_hooks() {
     assert_eq!(poll(&io, &sid).await, r#"42/room-7,["all","children"]"#);
 }
 
+/// The in-memory adapter's behaviour, plus a count of closes per namespace: how a test sees
+/// that a removed namespace's adapter was closed.
+#[derive(Clone, Default)]
+struct CountingCloses(Arc<Mutex<Vec<String>>>);
+
+struct ClosingAdapter {
+    name: String,
+    closed: CountingCloses,
+}
+
+impl Adapter for ClosingAdapter {
+    fn close(&self) -> BoxFuture<'_, ()> {
+        self.closed.0.lock().unwrap().push(self.name.clone());
+        Box::pin(std::future::ready(()))
+    }
+}
+
+impl AdapterFactory for CountingCloses {
+    fn create(&self, namespace: &Namespace) -> Box<dyn Adapter> {
+        let name = namespace.as_str().to_owned();
+        let closed = self.clone();
+        Box::new(ClosingAdapter { name, closed })
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn predicate_parents_and_cleanup_of_empty_children() {
-    let io = SocketIo::builder().cleanup_empty_children(true).build();
+    let closes = CountingCloses::default();
+    let io = SocketIo::builder()
+        .cleanup_empty_children(true)
+        .adapter(closes.clone())
+        .build();
     io.of_fn(|name, auth| name.starts_with("/team-") && auth["member"] == true);
     let sid = open(&io).await;
+    assert!(!io.has_namespace("/team-a"));
     post(&io, &sid, r#"40/team-a,{"member":true}"#).await;
     assert!(poll(&io, &sid).await.starts_with("40/team-a,"));
+    assert!(io.has_namespace("team-a"));
     post(&io, &sid, "41/team-a,").await;
     settle().await;
-    // The child left with its last socket: a static lookup no longer finds it.
-    assert_eq!(io.of("/team-a").socket_count(), 0);
+    // The child left with its last socket, and its adapter was closed.
+    assert!(!io.has_namespace("/team-a"));
+    assert_eq!(*closes.0.lock().unwrap(), ["/team-a"]);
+    // A new CONNECT creates it afresh.
+    post(&io, &sid, r#"40/team-a,{"member":true}"#).await;
+    assert!(poll(&io, &sid).await.starts_with("40/team-a,"));
+    assert!(io.has_namespace("/team-a"));
     post(&io, &sid, r#"40/team-b,{"member":false}"#).await;
     assert_eq!(
         poll(&io, &sid).await,
         r#"44/team-b,{"message":"Invalid namespace"}"#
     );
+    assert!(!io.has_namespace("/team-b"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn without_cleanup_an_empty_child_stays() {
+    let closes = CountingCloses::default();
+    let io = SocketIo::builder().adapter(closes.clone()).build();
+    io.of_fn(|name, _auth| name.starts_with("/team-"));
+    let sid = connected(&io, "/team-a").await;
+    post(&io, &sid, "41/team-a,").await;
+    settle().await;
+    assert!(io.has_namespace("/team-a"));
+    assert_eq!(io.of("/team-a").socket_count(), 0);
+    assert!(closes.0.lock().unwrap().is_empty());
 }
 
 #[tokio::test(start_paused = true)]

@@ -300,3 +300,32 @@ proptest! {
         prop_assert_eq!(decoded, vec![other]);
     }
 }
+
+#[test]
+fn a_huge_attachment_count_is_refused_or_reserves_little() {
+    let mut decoder = Decoder::default();
+    assert!(matches!(
+        decoder.feed_text(r#"51000000-["x"]"#),
+        Err(ParseError::TooManyAttachments {
+            count: 1_000_000,
+            max: 10
+        })
+    ));
+    // A count past `usize::MAX` is no count, whatever the limit.
+    let overflow = r#"518446744073709551616-["x"]"#;
+    assert!(matches!(
+        decoder.feed_text(overflow),
+        Err(ParseError::BadAttachmentCount)
+    ));
+    let mut unbounded = unbounded_decoder();
+    assert!(matches!(
+        unbounded.feed_text(overflow),
+        Err(ParseError::BadAttachmentCount)
+    ));
+    // Even a decoder told to take any count only reserves room for a few attachments: the
+    // count is the peer's word, the attachments are what it actually sends.
+    assert!(matches!(unbounded.feed_text(r#"51000000-["x"]"#), Ok(None)));
+    assert_eq!(unbounded.remaining_attachments(), 1_000_000);
+    let held = unbounded.pending.as_ref().map(|p| p.received.capacity());
+    assert!(held.is_some_and(|capacity| capacity <= 16), "{held:?}");
+}

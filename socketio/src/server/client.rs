@@ -126,7 +126,9 @@ impl Connection {
             }
             // A packet for a namespace not joined, a second CONNECT, a CONNECT_ERROR from the
             // client: invalid state. The reference closes the engine connection first, so its
-            // sockets see `forced close`, and so do ours.
+            // sockets see `forced close` when the transport closes at once (WebSocket, or a
+            // poll waiting), `forced server close` otherwise; ours always see `forced close`
+            // (docs/architecture.md).
             _ => self.client.close(DisconnectReason::ForcedClose),
         }
     }
@@ -151,16 +153,27 @@ impl Connection {
         }
         let client = self.client.clone();
         tokio::spawn(async move {
+            let mut refusal = None;
             for middleware in middlewares {
-                if let Err(refusal) = middleware(socket.clone()).await {
-                    let kind = PacketKind::ConnectError(refusal.to_json());
-                    client.send(&Packet::new(ns.name.clone(), kind));
-                    return;
+                if let Err(error) = middleware(socket.clone()).await {
+                    refusal = Some(error);
+                    break;
                 }
             }
-            // The client may have gone while the middlewares ran: drop the socket quietly.
-            if !client.engine.is_closed() {
-                finish_connect(&ns, &client, &socket);
+            // A refused socket, or one whose client went while the middlewares ran, is
+            // dropped with whatever rooms a middleware made it join; only a client still
+            // there hears of a refusal.
+            let gone = client.engine.is_closed();
+            if gone || refusal.is_some() {
+                ns.remove(&socket);
+            }
+            match refusal {
+                _ if gone => {}
+                Some(error) => {
+                    let kind = PacketKind::ConnectError(error.to_json());
+                    client.send(&Packet::new(ns.name.clone(), kind));
+                }
+                None => finish_connect(&ns, &client, &socket),
             }
         });
     }
@@ -173,6 +186,7 @@ fn finish_connect(ns: &Arc<NsInner>, client: &Arc<Client>, socket: &Socket) {
         let mut sockets = client.sockets();
         if sockets.contains_key(&ns.name) {
             drop(sockets);
+            ns.remove(socket);
             client.close(DisconnectReason::ForcedClose);
             return;
         }

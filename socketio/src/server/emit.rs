@@ -10,6 +10,7 @@ use tokio::sync::oneshot;
 
 use super::ack::{AckError, AckWaiter};
 use super::socket::Socket;
+use crate::adapter::BroadcastFlags;
 use crate::codec::EncodedPacket;
 use crate::packet::{is_reserved_event, Namespace, Packet, PacketKind};
 use crate::payload::{to_payload, Payload, PayloadError};
@@ -29,6 +30,30 @@ pub enum EmitError {
     Disconnected,
 }
 
+/// The flags of a packet that matter where it is handed to a client's engine socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Delivery {
+    /// Dropped unless the client's transport can take it right now.
+    pub(crate) volatile: bool,
+    /// Eligible for compression (Node's default: on unless `compress(false)`).
+    pub(crate) compress: bool,
+}
+
+impl Delivery {
+    /// An ordinary packet: kept for the client, compressible.
+    pub(crate) const NORMAL: Delivery = Delivery {
+        volatile: false,
+        compress: true,
+    };
+
+    pub(crate) fn from_flags(flags: &BroadcastFlags) -> Self {
+        Self {
+            volatile: flags.volatile == Some(true),
+            compress: flags.compress != Some(false),
+        }
+    }
+}
+
 /// The arguments of an emit: a value that serializes to an array (a tuple, a sequence) is the
 /// argument list, any other value is one argument.
 pub(crate) fn to_args<T: Serialize + ?Sized>(args: &T) -> Result<Payload, PayloadError> {
@@ -45,7 +70,7 @@ impl Socket {
     /// sequence) is the argument list; any other value is one argument.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, args: &T) -> Result<(), EmitError> {
         let packet = event_packet(self.namespace(), event, args, None)?;
-        self.send_packet(&packet, false)
+        self.send_packet(&packet, Delivery::NORMAL)
     }
 
     /// Sends an event whose arguments are already a payload (JSON with binary attachments),
@@ -55,17 +80,17 @@ impl Socket {
             return Err(EmitError::Reserved(event.to_owned()));
         }
         let packet = Packet::event(self.namespace().clone(), event, args);
-        self.send_packet(&packet, false)
+        self.send_packet(&packet, Delivery::NORMAL)
     }
 
-    /// Sends an event only if the client can take it right now (`volatile`).
+    /// Sends an event only if the client can take it right now; the same as
+    /// `socket.volatile().emit(event, args)`.
     pub fn emit_volatile<T: Serialize + ?Sized>(
         &self,
         event: &str,
         args: &T,
     ) -> Result<(), EmitError> {
-        let packet = event_packet(self.namespace(), event, args, None)?;
-        self.send_packet(&packet, true)
+        self.volatile().emit(event, args)
     }
 
     /// Sends an event and waits for the client's acknowledgement, without a time limit
@@ -75,7 +100,7 @@ impl Socket {
         T: Serialize + ?Sized,
         R: DeserializeOwned,
     {
-        self.ack_with(event, args, None).await
+        self.ack_with(event, args, Delivery::NORMAL, None).await
     }
 
     /// Sends an event and waits at most `timeout` for the acknowledgement.
@@ -89,13 +114,16 @@ impl Socket {
         T: Serialize + ?Sized,
         R: DeserializeOwned,
     {
-        self.ack_with(event, args, Some(timeout)).await
+        self.ack_with(event, args, Delivery::NORMAL, Some(timeout))
+            .await
     }
 
-    async fn ack_with<T, R>(
+    /// Sends an event asking for an ack and waits for the answer, at most `timeout`.
+    pub(crate) async fn ack_with<T, R>(
         &self,
         event: &str,
         args: &T,
+        delivery: Delivery,
         timeout: Option<Duration>,
     ) -> Result<R, AckError>
     where
@@ -106,7 +134,7 @@ impl Socket {
         let packet = event_packet(self.namespace(), event, args, Some(id))?;
         let (tx, rx) = oneshot::channel();
         self.expect_ack(id, AckWaiter::One(tx));
-        self.send_packet(&packet, false)?;
+        self.send_packet(&packet, delivery)?;
         let answer = match timeout {
             Some(limit) => match tokio::time::timeout(limit, rx).await {
                 Ok(answer) => answer,
@@ -122,22 +150,28 @@ impl Socket {
     }
 
     /// Encodes and sends one packet to this client.
-    pub(crate) fn send_packet(&self, packet: &Packet, volatile: bool) -> Result<(), EmitError> {
-        self.send_encoded(&packet.encode(), volatile, packet)
+    pub(crate) fn send_packet(&self, packet: &Packet, delivery: Delivery) -> Result<(), EmitError> {
+        self.send_encoded(&packet.encode(), delivery, packet)
     }
 
-    /// Sends an already encoded packet (shared by every recipient of a broadcast).
+    /// Sends an already encoded packet (shared by every recipient of a broadcast). Every
+    /// packet to a client goes through here: the one place where the engine gets it.
     pub(crate) fn send_encoded(
         &self,
         encoded: &EncodedPacket,
-        volatile: bool,
+        delivery: Delivery,
         packet: &Packet,
     ) -> Result<(), EmitError> {
         if let PacketKind::Event { name, args, .. } = &packet.kind {
             self.run_outgoing_hooks(name, args);
         }
+        #[cfg(test)]
+        handoff::record(encoded);
+        // The engine's send API has no per-message compression flag yet (HTTP compression of
+        // polling responses); `delivery.compress` is to be passed on here once it has.
+        let _ = delivery.compress;
         let engine = &self.0.client.engine;
-        let sent = match volatile {
+        let sent = match delivery.volatile {
             true => engine.send_volatile(encoded.messages()),
             false => engine.send_all(encoded.messages()),
         };
@@ -161,4 +195,36 @@ pub(crate) fn event_packet<T: Serialize + ?Sized>(
         ack,
     };
     Ok(Packet::new(namespace.clone(), kind))
+}
+
+/// What the engine sockets were handed, per call, on this thread: the addresses of each
+/// message's bytes. Only the crate's own tests see it; it shows that a broadcast hands every
+/// recipient the very same buffers (one encoding), which no peer can observe.
+#[cfg(test)]
+pub(crate) mod handoff {
+    use std::cell::RefCell;
+
+    use engineio::packet::Message;
+
+    use crate::codec::EncodedPacket;
+
+    thread_local! {
+        static SEEN: RefCell<Vec<Vec<usize>>> = const { RefCell::new(Vec::new()) };
+    }
+
+    pub(crate) fn record(encoded: &EncodedPacket) {
+        let addresses = encoded
+            .messages()
+            .map(|message| match message {
+                Message::Text(text) => text.frame().as_ptr() as usize,
+                Message::Binary(bytes) => bytes.as_ptr() as usize,
+            })
+            .collect();
+        SEEN.with(|seen| seen.borrow_mut().push(addresses));
+    }
+
+    /// What was handed over since the last call.
+    pub(crate) fn take() -> Vec<Vec<usize>> {
+        SEEN.with(|seen| std::mem::take(&mut *seen.borrow_mut()))
+    }
 }

@@ -1,8 +1,11 @@
 //! An incoming event and the means to answer its acknowledgement.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
-use super::emit::EmitError;
+use super::emit::{Delivery, EmitError};
 use super::socket::Socket;
 use crate::packet::{Packet, PacketKind};
 use crate::payload::{Payload, PayloadError};
@@ -22,7 +25,7 @@ use crate::payload::{Payload, PayloadError};
 /// #   let _ = socket;
 /// }
 /// ```
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Event {
     name: String,
     args: Payload,
@@ -59,6 +62,12 @@ impl Event {
         self.ack.is_some()
     }
 
+    /// The acknowledgement sender, when the client asked for one; a catch-all handler or a
+    /// middleware can answer through a clone of it.
+    pub fn ack(&self) -> Option<&AckSender> {
+        self.ack.as_ref()
+    }
+
     /// The acknowledgement sender, when the client asked for one.
     pub fn into_ack(self) -> Option<AckSender> {
         self.ack
@@ -71,34 +80,47 @@ impl Event {
 }
 
 /// Answers one client acknowledgement, once.
-#[derive(Debug)]
+///
+/// Every handler of the event (and every catch-all handler, through [`Event::ack`]) can hold
+/// a clone; the first answer goes to the client and later ones are ignored, as the reference's
+/// ack callback does.
+#[derive(Debug, Clone)]
 pub struct AckSender {
     socket: Socket,
     id: u64,
+    sent: Arc<AtomicBool>,
 }
 
 impl AckSender {
     pub(crate) fn new(socket: Socket, id: u64) -> Self {
-        Self { socket, id }
+        Self {
+            socket,
+            id,
+            sent: Arc::new(AtomicBool::new(false)),
+        }
     }
 
     /// Sends the answer. A value that serializes to an array (a tuple, a sequence) is the
     /// argument list; any other value is one argument (a list meant as one argument goes in
-    /// a 1-tuple: `(list,)`).
+    /// a 1-tuple: `(list,)`). When the ack was already answered, nothing is sent.
     pub fn send<T: Serialize + ?Sized>(self, args: &T) -> Result<(), EmitError> {
         let payload = super::emit::to_args(args)?;
-        let kind = PacketKind::Ack {
-            id: self.id,
-            args: payload,
-        };
-        self.socket
-            .send_packet(&Packet::new(self.socket.namespace().clone(), kind), false)
+        self.send_payload(payload)
     }
 
-    /// Sends an answer that is already a payload (JSON with binary attachments).
+    /// Sends an answer that is already a payload (JSON with binary attachments); nothing is
+    /// sent when the ack was already answered.
     pub fn send_payload(self, args: Payload) -> Result<(), EmitError> {
+        if self.sent.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
         let kind = PacketKind::Ack { id: self.id, args };
-        self.socket
-            .send_packet(&Packet::new(self.socket.namespace().clone(), kind), false)
+        let packet = Packet::new(self.socket.namespace().clone(), kind);
+        self.socket.send_packet(&packet, Delivery::NORMAL)
+    }
+
+    /// Whether the ack was answered (by this sender or a clone).
+    pub fn is_sent(&self) -> bool {
+        self.sent.load(Ordering::Acquire)
     }
 }

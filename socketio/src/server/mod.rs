@@ -31,6 +31,8 @@ mod reason;
 mod remote;
 mod service;
 mod socket;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock, Weak};
@@ -40,7 +42,7 @@ use http::Request;
 use http_body::Body;
 use serde_json::Value;
 
-pub use ack::{AckError, PartialAcks};
+pub use ack::{AckError, BroadcastAckError, PartialAcks};
 pub use config::Builder;
 pub use emit::EmitError;
 pub use engineio::server::{serve, serve_with_shutdown, Cookie, Cors, RemoteAddr};
@@ -52,7 +54,7 @@ pub use operator::{BroadcastOperator, IntoRooms};
 pub use reason::DisconnectReason;
 pub use remote::{ClusterSocket, RemoteSocket};
 pub use service::{SocketIoLayer, SocketIoService};
-pub use socket::Socket;
+pub use socket::{Socket, SocketOperator};
 
 use client::ClientHandler;
 use config::Config;
@@ -121,6 +123,14 @@ impl SocketIo {
             .clone();
         drop(map);
         Nsp(ns)
+    }
+
+    /// Whether the namespace `name` exists now, without creating it (what users of the
+    /// reference ask with `io._nsps.has(name)`): a static namespace, or a dynamic child that
+    /// a client created and that was not cleaned up since. Parents of dynamic namespaces are
+    /// not namespaces of their own.
+    pub fn has_namespace(&self, name: &str) -> bool {
+        self.inner.namespace(&normalize(name)).is_some()
     }
 
     /// A parent of dynamic namespaces: every namespace whose name matches `pattern`
@@ -237,9 +247,17 @@ impl IoInner {
         Some(child)
     }
 
-    pub(crate) fn remove_namespace(&self, name: &Namespace) {
+    /// Removes a namespace if it is still the one registered under its name and still has
+    /// no socket (a CONNECT may have come meanwhile); whether it was removed.
+    pub(crate) fn remove_namespace(&self, ns: &Arc<NsInner>) -> bool {
         let mut map = self.namespaces.write().unwrap_or_else(|e| e.into_inner());
-        map.remove(name);
+        let current = map
+            .get(&ns.name)
+            .is_some_and(|found| Arc::ptr_eq(found, ns));
+        if current && ns.is_empty() {
+            map.remove(&ns.name);
+        }
+        current && !map.contains_key(&ns.name)
     }
 
     fn all_namespaces(&self) -> Vec<Arc<NsInner>> {

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::nsp::ServerAck;
 use super::reason::DisconnectReason;
-use super::socket::Socket;
+use super::socket::{Phase, Socket};
 use super::IoInner;
 use crate::adapter::{
     AckSink, Adapter, BoxFuture, BroadcastOptions, LocalNamespace, ServerReply, SocketData,
@@ -168,9 +168,13 @@ impl NsInner {
         handlers.iter().for_each(|handler| handler(socket.clone()));
     }
 
-    pub(crate) fn remove(&self, socket: &Socket) {
+    /// Takes a socket out of its rooms and of the namespace. With `cleanup_empty_children`,
+    /// a dynamic child left empty is removed from the server and its adapter closed, as the
+    /// reference's parent namespaces do.
+    pub(crate) fn remove(self: &Arc<Self>, socket: &Socket) {
         {
             let mut index = write(&self.rooms);
+            socket.set_left();
             for room in index.leave_all(socket.sid()) {
                 if !index.has_room(&room) {
                     self.adapter.room_deleted(&room);
@@ -182,20 +186,41 @@ impl NsInner {
             sockets.remove(socket.sid());
             sockets.is_empty()
         };
-        let cleanup = self
-            .io
-            .upgrade()
-            .filter(|io| io.config.cleanup_empty_children);
-        if let (true, Some(_), Some(io)) = (empty, &self.parent, cleanup) {
-            io.remove_namespace(&self.name);
+        if empty && self.parent.is_some() {
+            self.remove_if_empty_child();
         }
     }
 
-    pub(crate) fn join(&self, socket: &SocketId, rooms: &[Room]) {
+    fn remove_if_empty_child(self: &Arc<Self>) {
+        let Some(io) = self.io.upgrade() else { return };
+        if !io.config.cleanup_empty_children || !io.remove_namespace(self) {
+            return;
+        }
+        if let Some(parent) = &self.parent {
+            write(&parent.children)
+                .retain(|child| !std::ptr::eq(child.as_ptr(), Arc::as_ptr(self)));
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let ns = self.clone();
+            runtime.spawn(async move { ns.adapter.close().await });
+        }
+    }
+
+    /// Whether the namespace has no socket.
+    pub(crate) fn is_empty(&self) -> bool {
+        read(&self.sockets).is_empty()
+    }
+
+    /// Joins rooms, unless the socket has left: checked with the room table locked, as
+    /// [`NsInner::remove`] marks it, so that a late join leaves nothing behind.
+    pub(crate) fn join(&self, socket: &Socket, rooms: &[Room]) {
         let mut index = write(&self.rooms);
+        if socket.phase() == Phase::Left {
+            return;
+        }
         rooms
             .iter()
-            .for_each(|room| self.join_room(&mut index, socket, room));
+            .for_each(|room| self.join_room(&mut index, socket.sid(), room));
     }
 
     pub(crate) fn leave(&self, socket: &SocketId, rooms: &[Room]) {
@@ -259,9 +284,7 @@ impl LocalNamespace for NsInner {
     }
 
     fn sockets_join(&self, opts: &BroadcastOptions, rooms: &[Room]) {
-        self.select(opts)
-            .iter()
-            .for_each(|s| self.join(s.sid(), rooms));
+        self.select(opts).iter().for_each(|s| self.join(s, rooms));
     }
 
     fn sockets_leave(&self, opts: &BroadcastOptions, rooms: &[Room]) {

@@ -7,15 +7,16 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use super::ack::{AckWaiter, PartialAcks};
-use super::emit::{event_packet, EmitError};
+use super::ack::{AckTally, AckWaiter, BroadcastAckError};
+use super::emit::{event_packet, Delivery, EmitError};
 use super::namespace::NsInner;
 use super::remote::{ClusterSocket, RemoteSocket};
 use super::socket::Socket;
-use crate::adapter::AckSink;
-use crate::adapter::{AckEvent, AdapterError, BroadcastOptions, SocketData};
+use crate::adapter::{
+    AckEvent, AckSink, AdapterError, BroadcastFlags, BroadcastOptions, SocketData,
+};
 use crate::packet::{Packet, PacketKind};
-use crate::payload::{from_payload, Payload};
+use crate::payload::Payload;
 use crate::room::Room;
 
 /// Room names, from one name or several.
@@ -112,7 +113,8 @@ impl BroadcastOperator {
         self
     }
 
-    /// The compression flag (carried to other nodes; messages are not compressed).
+    /// The compression flag (on unless set off): carried to other nodes and to the hand-off of
+    /// each packet to the engine, which does not compress yet.
     pub fn compress(mut self, compress: bool) -> Self {
         self.opts.flags.compress = Some(compress);
         self
@@ -124,8 +126,9 @@ impl BroadcastOperator {
         self
     }
 
-    pub(crate) fn flag_broadcast(mut self) -> Self {
-        self.opts.flags.broadcast = Some(true);
+    /// Takes over flags set beforehand (a socket's `volatile()`, `compress()`, `timeout()`).
+    pub(crate) fn with_flags(mut self, flags: BroadcastFlags) -> Self {
+        self.opts.flags = flags;
         self
     }
 
@@ -163,18 +166,19 @@ impl BroadcastOperator {
 
     /// Sends an event to every selected socket, on every node, and collects the first
     /// argument of each answer. Without [`BroadcastOperator::timeout`] the wait ends at once,
-    /// as in the reference; when the timeout fires first, the answers that came are in the
-    /// error.
-    pub async fn emit_with_ack<T, R>(&self, event: &str, args: &T) -> Result<Vec<R>, PartialAcks<R>>
+    /// as in the reference. When the timeout fires first, or an answer does not deserialize
+    /// to `R`, the error carries the answers that came and fit (see [`BroadcastAckError`]).
+    pub async fn emit_with_ack<T, R>(
+        &self,
+        event: &str,
+        args: &T,
+    ) -> Result<Vec<R>, BroadcastAckError<R>>
     where
         T: Serialize + ?Sized,
         R: DeserializeOwned,
     {
-        let Ok(packet) = event_packet(&self.ns.name, event, args, None) else {
-            return Err(PartialAcks {
-                responses: Vec::new(),
-            });
-        };
+        let packet =
+            event_packet(&self.ns.name, event, args, None).map_err(BroadcastAckError::new)?;
         let (tx, mut rx) = mpsc::unbounded_channel();
         let sink: AckSink<AckEvent> = Arc::new(move |report| {
             let _ = tx.send(report);
@@ -186,37 +190,16 @@ impl BroadcastOperator {
             true => 0,
             false => self.ns.adapter.server_count().await.saturating_sub(1),
         };
-        if servers > 0
-            && self
-                .ns
+        if servers > 0 {
+            self.ns
                 .adapter
                 .broadcast_with_ack(&packet, &self.opts, sink)
-                .is_err()
-        {
-            return Err(PartialAcks {
-                responses: Vec::new(),
-            });
+                .map_err(BroadcastAckError::new)?;
         }
+        let mut tally = AckTally::new(local, servers);
         let limit = self.opts.timeout().unwrap_or_default();
-        let mut responses = Vec::with_capacity(local);
-        let (mut expected, mut reports) = (local, 0);
-        let collect = async {
-            while reports < servers || responses.len() < expected {
-                match rx.recv().await {
-                    Some(AckEvent::ClientCount(count)) => {
-                        (expected, reports) = (expected + count, reports + 1)
-                    }
-                    Some(AckEvent::Ack(answer)) => {
-                        responses.extend(from_payload::<R>(&answer).ok())
-                    }
-                    None => break,
-                }
-            }
-        };
-        match tokio::time::timeout(limit, collect).await {
-            Ok(()) if reports >= servers && responses.len() >= expected => Ok(responses),
-            _ => Err(PartialAcks { responses }),
-        }
+        let _ = tokio::time::timeout(limit, tally.collect(&mut rx)).await;
+        tally.finish()
     }
 
     /// The selected sockets, local and (through the adapter) on other nodes.
@@ -255,7 +238,7 @@ impl BroadcastOperator {
         for ns in self.ns.family() {
             ns.select(&self.opts)
                 .iter()
-                .for_each(|s| ns.join(s.sid(), &rooms));
+                .for_each(|s| ns.join(s, &rooms));
             if !self.opts.is_local() {
                 let _ = ns.adapter.sockets_join(&self.opts, &rooms);
             }
@@ -295,10 +278,10 @@ pub(crate) fn deliver(ns: &NsInner, packet: &Packet, opts: &BroadcastOptions) {
     if targets.is_empty() {
         return;
     }
-    let volatile = opts.flags.volatile == Some(true);
+    let delivery = Delivery::from_flags(&opts.flags);
     let encoded = packet.encode();
     for socket in &targets {
-        let _ = socket.send_encoded(&encoded, volatile, packet);
+        let _ = socket.send_encoded(&encoded, delivery, packet);
     }
 }
 
@@ -316,11 +299,11 @@ pub(crate) fn deliver_with_ack(
         *ack = Some(id);
     }
     let targets = ns.select(opts);
-    let volatile = opts.flags.volatile == Some(true);
+    let delivery = Delivery::from_flags(&opts.flags);
     let encoded = packet.encode();
     for socket in &targets {
         socket.expect_ack(id, AckWaiter::Remote(on_ack.clone()));
-        let _ = socket.send_encoded(&encoded, volatile, &packet);
+        let _ = socket.send_encoded(&encoded, delivery, &packet);
     }
     targets.len()
 }

@@ -1,10 +1,11 @@
 //! A socket: one client connected to one namespace.
 
+mod operator;
+
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -12,15 +13,18 @@ use serde_json::Value;
 
 use super::ack::AckWaiter;
 use super::client::Client;
+use super::emit::Delivery;
 use super::event::{AckSender, Event};
 use super::handshake::Handshake;
 use super::namespace::NsInner;
 use super::nsp::Nsp;
-use super::operator::{BroadcastOperator, IntoRooms};
+use super::operator::IntoRooms;
 use super::reason::DisconnectReason;
 use crate::packet::{Namespace, Packet};
 use crate::payload::{Payload, PayloadError};
 use crate::room::{Room, SocketId};
+
+pub use operator::SocketOperator;
 
 type EventHandler = Arc<dyn Fn(&Socket, Event) + Send + Sync>;
 type AnyHandler = Arc<dyn Fn(&Socket, &Event) + Send + Sync>;
@@ -29,10 +33,39 @@ type EventMiddleware = Arc<dyn Fn(&Socket, &Event) -> Result<(), String> + Send 
 type EndHandler = Arc<dyn Fn(&Socket, DisconnectReason) + Send + Sync>;
 type ErrorHandler = Arc<dyn Fn(&Socket, &str) + Send + Sync>;
 
+/// Where a socket is in its life. It is `Connected` from the CONNECT answer on, still
+/// `connected()` while its `disconnecting` handlers run (as the reference's), and `Left` once
+/// its rooms are left: from then on it joins no room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Phase {
+    /// Created by a CONNECT, its middlewares running.
+    Joining = 0,
+    /// In its namespace.
+    Connected = 1,
+    /// Its `disconnecting` handlers run; its rooms are still visible.
+    Leaving = 2,
+    /// Out of its namespace and its rooms.
+    Left = 3,
+}
+
+impl Phase {
+    fn from_u8(value: u8) -> Self {
+        match value {
+            0 => Phase::Joining,
+            1 => Phase::Connected,
+            2 => Phase::Leaving,
+            _ => Phase::Left,
+        }
+    }
+}
+
 /// What a socket keeps beside its identity; locked briefly, never across a callback.
 #[derive(Default)]
 struct State {
-    handlers: HashMap<String, EventHandler>,
+    /// Each event's handlers in the order they were added, shared so that a dispatch clones
+    /// one pointer.
+    handlers: HashMap<String, Arc<[EventHandler]>>,
     any: Vec<AnyHandler>,
     outgoing: Vec<OutgoingHandler>,
     middlewares: Vec<EventMiddleware>,
@@ -48,7 +81,7 @@ pub(crate) struct SocketInner {
     pub(crate) ns: Arc<NsInner>,
     pub(crate) client: Arc<Client>,
     handshake: Handshake,
-    connected: AtomicBool,
+    phase: AtomicU8,
     has_outgoing: AtomicBool,
     state: Mutex<State>,
 }
@@ -78,16 +111,13 @@ fn new_id() -> SocketId {
 
 impl Socket {
     pub(crate) fn new(ns: Arc<NsInner>, client: Arc<Client>, auth: Value) -> Self {
-        let handshake = Handshake {
-            engine: client.engine.handshake().clone(),
-            auth,
-        };
+        let handshake = Handshake::new(client.engine.handshake().clone(), auth);
         Socket(Arc::new(SocketInner {
             id: new_id(),
             ns,
             client,
             handshake,
-            connected: AtomicBool::new(false),
+            phase: AtomicU8::new(Phase::Joining as u8),
             has_outgoing: AtomicBool::new(false),
             state: Mutex::new(State::default()),
         }))
@@ -126,23 +156,51 @@ impl Socket {
         &self.0.client.engine
     }
 
-    /// Whether the socket is connected to its namespace.
+    /// Whether the socket is connected to its namespace (still true while its
+    /// `disconnecting` handlers run, as in the reference).
     pub fn connected(&self) -> bool {
-        self.0.connected.load(Ordering::Acquire)
+        matches!(self.phase(), Phase::Connected | Phase::Leaving)
+    }
+
+    pub(crate) fn phase(&self) -> Phase {
+        Phase::from_u8(self.0.phase.load(Ordering::Acquire))
     }
 
     pub(crate) fn set_connected(&self) {
-        self.0.connected.store(true, Ordering::Release);
+        self.set_phase(Phase::Connected);
     }
 
-    /// Handles an event from the client.
+    /// Marks the socket out of its rooms; the namespace does it with its room table locked,
+    /// so that no join can slip in after the rooms were left.
+    pub(crate) fn set_left(&self) {
+        self.set_phase(Phase::Left);
+    }
+
+    fn set_phase(&self, phase: Phase) {
+        self.0.phase.store(phase as u8, Ordering::Release);
+    }
+
+    /// Adds a handler of an event from the client. Like the listeners of the reference's
+    /// EventEmitter, every handler of the event runs, in the order they were added, each
+    /// with the event; when the client asked for an ack, the first answer goes out and later
+    /// ones are ignored.
     pub fn on(&self, event: &str, handler: impl Fn(&Socket, Event) + Send + Sync + 'static) {
-        self.state()
-            .handlers
-            .insert(event.to_owned(), Arc::new(handler));
+        let handler: EventHandler = Arc::new(handler);
+        let mut state = self.state();
+        let handlers = match state.handlers.get(event) {
+            Some(old) => old.iter().cloned().chain([handler]).collect(),
+            None => Arc::from([handler]),
+        };
+        state.handlers.insert(event.to_owned(), handlers);
     }
 
-    /// Runs for every incoming event, before its own handler.
+    /// Removes every handler of an event (the reference's `removeAllListeners(event)`).
+    pub fn off(&self, event: &str) {
+        self.state().handlers.remove(event);
+    }
+
+    /// Runs for every incoming event, before the event middlewares and the event's handlers
+    /// (so even for an event a middleware then refuses), as the reference's `onAny`.
     pub fn on_any(&self, handler: impl Fn(&Socket, &Event) + Send + Sync + 'static) {
         self.state().any.push(Arc::new(handler));
     }
@@ -219,9 +277,9 @@ impl Socket {
         self.state().acks.remove(&id);
     }
 
-    /// Joins rooms.
+    /// Joins rooms; once the socket has left its namespace, it joins nothing.
     pub fn join(&self, rooms: impl IntoRooms) {
-        self.0.ns.join(self.sid(), &rooms.into_rooms());
+        self.0.ns.join(self, &rooms.into_rooms());
     }
 
     /// Leaves rooms.
@@ -234,65 +292,52 @@ impl Socket {
         self.0.ns.rooms_of(self.sid())
     }
 
-    /// Targets the other sockets in `rooms` (this one excluded).
-    pub fn to(&self, rooms: impl IntoRooms) -> BroadcastOperator {
-        self.broadcast().to(rooms)
-    }
-
-    /// Same as [`Socket::to`].
-    pub fn within(&self, rooms: impl IntoRooms) -> BroadcastOperator {
-        self.to(rooms)
-    }
-
-    /// Targets every other socket of the namespace.
-    pub fn broadcast(&self) -> BroadcastOperator {
-        BroadcastOperator::new(self.0.ns.clone())
-            .except(self.id())
-            .flag_broadcast()
-    }
-
-    /// Targets this client with a timeout on acks, like the reference's `socket.timeout(ms)`.
-    pub fn timeout(&self, timeout: Duration) -> BroadcastOperator {
-        BroadcastOperator::new(self.0.ns.clone())
-            .to(self.id())
-            .timeout(timeout)
-    }
-
     /// Leaves the namespace (`server namespace disconnect`); with `close`, also closes the
-    /// whole connection and so every namespace of this client.
+    /// whole connection and so every namespace of this client. Does nothing once the socket
+    /// is disconnected, as the reference's.
     pub fn disconnect(&self, close: bool) {
+        if !self.connected() {
+            return;
+        }
         if close {
             self.0.client.disconnect_all();
             return;
         }
         let packet = Packet::disconnect(self.namespace().clone());
-        let _ = self.send_packet(&packet, false);
+        let _ = self.send_packet(&packet, Delivery::NORMAL);
         self.closed(DisconnectReason::ServerNamespaceDisconnect);
     }
 
-    /// An event from the client: middlewares, catch-all handlers, then its handler.
+    /// An event from the client: the catch-all handlers, the middlewares, then, if none
+    /// refused it and the socket is still connected, the event's handlers (the order of the
+    /// reference's `onevent` and `dispatch`).
     pub(crate) fn on_event(&self, name: String, args: Payload, ack: Option<u64>) {
         let ack = ack.map(|id| AckSender::new(self.clone(), id));
         let event = Event::new(name, args, ack);
-        let (middlewares, any, handler, errors) = {
+        let (any, middlewares, errors) = {
             let state = self.state();
-            let handler = state.handlers.get(event.name()).cloned();
             (
-                state.middlewares.clone(),
                 state.any.clone(),
-                handler,
+                state.middlewares.clone(),
                 state.error.clone(),
             )
         };
+        any.iter().for_each(|handler| handler(self, &event));
         for middleware in &middlewares {
             if let Err(message) = middleware(self, &event) {
                 errors.iter().for_each(|handler| handler(self, &message));
                 return;
             }
         }
-        any.iter().for_each(|handler| handler(self, &event));
-        if let Some(handler) = handler {
-            handler(self, event);
+        if !self.connected() {
+            return;
+        }
+        let handlers = self.state().handlers.get(event.name()).cloned();
+        if let Some((last, others)) = handlers.as_deref().and_then(<[_]>::split_last) {
+            others
+                .iter()
+                .for_each(|handler| handler(self, event.clone()));
+            last(self, event);
         }
     }
 
@@ -307,7 +352,13 @@ impl Socket {
     /// Leaves the namespace: `disconnecting` handlers (rooms still visible), rooms left,
     /// pending acks failed, then `disconnect` handlers. Runs once.
     pub(crate) fn closed(&self, reason: DisconnectReason) {
-        if !self.0.connected.swap(false, Ordering::AcqRel) {
+        let leaving = self.0.phase.compare_exchange(
+            Phase::Connected as u8,
+            Phase::Leaving as u8,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        );
+        if leaving.is_err() {
             return;
         }
         let disconnecting = self.state().disconnecting.clone();
