@@ -29,7 +29,7 @@ pub struct BroadcastFlags {
     /// Drop the packet for clients that cannot take it right now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub volatile: Option<bool>,
-    /// Compression wanted (kept for the wire; WebSocket compression is off).
+    /// Compression allowed (polling responses; WebSocket compression is off).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compress: Option<bool>,
     /// This node only: nothing goes to the adapter.

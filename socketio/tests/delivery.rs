@@ -243,3 +243,38 @@ async fn the_attachment_limit_ends_only_the_connection_that_passes_it() {
     assert!(reply.ends_with(r#"42["still","here"]"#), "{reply}");
     assert_eq!(io.of("/").socket_count(), 1);
 }
+
+/// A GET of the session's queued packets, accepting gzip: the `Content-Encoding` it got.
+async fn poll_encoding(io: &SocketIo, sid: &str) -> Option<String> {
+    let request = http::Request::builder()
+        .uri(format!("/socket.io/?EIO=4&transport=polling&sid={sid}"))
+        .header("accept-encoding", "gzip, deflate")
+        .body(http_body_util::Full::new(bytes::Bytes::new()))
+        .unwrap();
+    let response = io.handle(request).await;
+    let encoding = response.headers().get("content-encoding");
+    encoding.map(|value| value.to_str().unwrap().to_owned())
+}
+
+/// `compress(false)` reaches the engine: a polling response of only such packets is sent as
+/// is, while the same packet sent by default is compressed, as Node's `httpCompression` does.
+#[tokio::test(start_paused = true)]
+async fn the_compress_flag_decides_whether_a_polling_response_is_compressed() {
+    let io = server();
+    let mut sockets = sockets_of(&io);
+    let sid = connected(&io, "/").await;
+    let socket = sockets.recv().await.unwrap();
+    let big = "x".repeat(4096);
+    socket.emit("big", &(&big,)).unwrap();
+    assert_eq!(poll_encoding(&io, &sid).await.as_deref(), Some("gzip"));
+    socket.compress(false).emit("big", &(&big,)).unwrap();
+    assert_eq!(poll_encoding(&io, &sid).await, None);
+    io.of("/")
+        .operator()
+        .compress(false)
+        .emit("big", &(&big,))
+        .unwrap();
+    assert_eq!(poll_encoding(&io, &sid).await, None);
+    io.of("/").emit("big", &(&big,)).unwrap();
+    assert_eq!(poll_encoding(&io, &sid).await.as_deref(), Some("gzip"));
+}

@@ -10,6 +10,8 @@ use tokio::sync::oneshot;
 
 use super::ack::{AckError, AckWaiter};
 use super::socket::Socket;
+use engineio::server::SendOptions;
+
 use crate::adapter::BroadcastFlags;
 use crate::codec::EncodedPacket;
 use crate::packet::{is_reserved_event, Namespace, Packet, PacketKind};
@@ -167,15 +169,14 @@ impl Socket {
         }
         #[cfg(test)]
         handoff::record(encoded);
-        // The engine's send API has no per-message compression flag yet (HTTP compression of
-        // polling responses); `delivery.compress` is to be passed on here once it has.
-        let _ = delivery.compress;
-        let engine = &self.0.client.engine;
-        let sent = match delivery.volatile {
-            true => engine.send_volatile(encoded.messages()),
-            false => engine.send_all(encoded.messages()),
-        };
-        sent.map_err(|_| EmitError::Disconnected)
+        let options = SendOptions::default()
+            .volatile(delivery.volatile)
+            .compress(delivery.compress);
+        self.0
+            .client
+            .engine
+            .send_with(encoded.messages(), options)
+            .map_err(|_| EmitError::Disconnected)
     }
 }
 

@@ -113,8 +113,8 @@ impl BroadcastOperator {
         self
     }
 
-    /// The compression flag (on unless set off): carried to other nodes and to the hand-off of
-    /// each packet to the engine, which does not compress yet.
+    /// The compression flag (on unless set off): carried to other nodes, and to the engine,
+    /// which compresses a polling response when one of its packets allows it.
     pub fn compress(mut self, compress: bool) -> Self {
         self.opts.flags.compress = Some(compress);
         self
