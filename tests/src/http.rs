@@ -82,11 +82,31 @@ fn parse(raw: &str) -> RawResponse {
         .filter_map(|line| line.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
-    RawResponse {
+    let mut response = RawResponse {
         status,
         headers,
         body: body.to_owned(),
+    };
+    if response.header("transfer-encoding") == Some("chunked") {
+        response.body = dechunk(body);
     }
+    response
+}
+
+/// The body of a chunked response (Node sends some that way): `<hex size>\r\n<data>\r\n`
+/// chunks, up to the empty one.
+fn dechunk(mut rest: &str) -> String {
+    let mut body = String::new();
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16)
+            .unwrap_or_else(|_| panic!("bad chunk size {size:?}"));
+        if size == 0 {
+            break;
+        }
+        body.push_str(&after[..size]);
+        rest = after[size..].trim_start_matches("\r\n");
+    }
+    body
 }
 
 #[cfg(test)]
@@ -102,5 +122,11 @@ mod tests {
         assert_eq!(response.header("access-control-allow-origin"), Some("*"));
         assert_eq!(response.header("Vary"), Some("Origin"));
         assert_eq!(response.body, "");
+    }
+
+    #[test]
+    fn joins_chunks() {
+        let response = parse("HTTP/1.1 400 Bad Request\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+        assert_eq!(response.body, "abcde");
     }
 }
