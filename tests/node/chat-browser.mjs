@@ -826,7 +826,43 @@ async function restart() {
   await checkWireIn(bob, [...before, ...after], from, { room: "rust" });
   await checkWireOut(alice, [before[0], after[0]]);
   await checkWireOut(bob, [before[1], after[1]]);
+  await rewired(alice, bob, firstSids);
   noPageErrors();
+}
+
+/**
+ * The restart on the wire: on the new Engine.IO session (a sid not in `firstSids`), alice's
+ * `typing` left her page and reached bob's, and each page received the `members` of #rust
+ * again. Reports one `rewire` line per page.
+ */
+async function rewired(alice, bob, firstSids) {
+  const after = async (user, dir, name) =>
+    (await user.wire.events(dir, name)).filter((e) => !firstSids.has(e.sid)).map((e) => e.args[0]);
+  const report = async (user) => {
+    const members = await after(user, "in", "members");
+    const lastOf = (room) => members.filter((m) => m.room === room).at(-1)?.members ?? null;
+    return {
+      ev: "rewire", page: user.name,
+      typingOut: await after(user, "out", "typing"), typingIn: await after(user, "in", "typing"),
+      membersIn: members.length, members: { rust: lastOf("rust"), general: lastOf("general") },
+    };
+  };
+  // Frames reach the recording a moment after the page has acted on them.
+  const deadline = Date.now() + STEP_MS;
+  let reports;
+  for (;;) {
+    reports = [await report(alice), await report(bob)];
+    const [a, b] = reports;
+    const done = a.typingOut.some((t) => t.room === "rust" && t.typing === true) &&
+      b.typingIn.some((t) => t.room === "rust" && t.from === "alice" && t.typing === true) &&
+      reports.every((r) => JSON.stringify(r.members.rust) === JSON.stringify(["alice", "bob"]));
+    if (done || Date.now() > deadline) break;
+    await sleep(100);
+  }
+  reports.forEach((r) => emit(r));
+  check(reports[0].typingOut.length > 0 && reports[1].typingIn.length > 0,
+    "typing did not travel on the new session", reports);
+  check(reports.every((r) => r.membersIn > 0), "no members event on the new session", reports);
 }
 
 /** 20 pages in one browser: every message reaches every page exactly once. */
