@@ -10,9 +10,11 @@
 //! missing, spawning a driver panics with that instruction: nothing is skipped silently.
 
 pub mod binary;
+pub mod http;
 pub mod node;
 pub mod reference;
 
 pub use binary::{b64, bin, from_b64};
+pub use http::RawResponse;
 pub use node::{node_dir, NodeDriver, TIMEOUT};
 pub use reference::ReferenceServer;

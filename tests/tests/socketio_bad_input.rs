@@ -7,7 +7,7 @@ mod common_sio;
 
 use std::time::Duration;
 
-use common_sio::{connect, emit_ack, Server};
+use common_sio::{connect, emit_ack, Target};
 use e2e::{b64, NodeDriver, ReferenceServer, TIMEOUT};
 use serde_json::{json, Value};
 use socketio::server::{Event, Socket};
@@ -104,77 +104,6 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-/// Our server or the reference one, with what it reports.
-enum Target {
-    Ours(Server),
-    Reference(Box<ReferenceServer>),
-}
-
-impl Target {
-    fn url(&self) -> String {
-        match self {
-            Target::Ours(server) => server.url.clone(),
-            Target::Reference(server) => server.url(),
-        }
-    }
-
-    async fn connected(&mut self, id: &str) {
-        match self {
-            Target::Ours(server) => {
-                server.connected(id).await;
-            }
-            Target::Reference(server) => {
-                let seen = server
-                    .events()
-                    .expect_matching(|e| e["ev"] == "connection" && e["id"] == id, TIMEOUT)
-                    .await;
-                assert_eq!(seen["nsp"], "/");
-            }
-        }
-    }
-
-    /// The reason socket `id` ended with; `None` when our server left it connected (the
-    /// reference is the oracle: a wait on it that times out fails the test).
-    async fn ended(&mut self, id: &str) -> Option<String> {
-        match self {
-            Target::Ours(server) => server
-                .disconnected_within(id, Duration::from_secs(3))
-                .await
-                .map(|reason| reason.as_str().to_owned()),
-            Target::Reference(_) => Some(self.disconnected(id).await),
-        }
-    }
-
-    async fn disconnected(&mut self, id: &str) -> String {
-        match self {
-            Target::Ours(server) => server.disconnected(id).await.as_str().to_owned(),
-            Target::Reference(server) => {
-                let seen = server
-                    .events()
-                    .expect_matching(|e| e["ev"] == "disconnect" && e["id"] == id, TIMEOUT)
-                    .await;
-                seen["reason"].as_str().expect("a reason").to_owned()
-            }
-        }
-    }
-
-    async fn no_disconnect(&mut self, id: &str) {
-        match self {
-            Target::Ours(server) => server.no_disconnect(id, Duration::from_millis(300)).await,
-            Target::Reference(server) => {
-                let events = server.events();
-                events
-                    .expect_no("disconnect", Duration::from_millis(300))
-                    .await;
-                assert!(events
-                    .history()
-                    .iter()
-                    .all(|e| !(e["ev"] == "disconnect" && e["id"] == id)));
-            }
-        }
-    }
-}
-
 /// Our server: `/` watched; an event with an ack is acked with its arguments.
 async fn our_server() -> Target {
     let server = common_sio::start().await;
@@ -225,10 +154,7 @@ async fn raw_connect(
 
 /// Runs every case against `target` over `transport`, a bystander checked after each.
 async fn run(mut target: Target, transport: &str) {
-    let label = match target {
-        Target::Ours(_) => "ours",
-        Target::Reference(_) => "reference",
-    };
+    let label = target.label();
     let mut bystander = NodeDriver::sio();
     let url = format!("{}/", target.url());
     let stays = connect(&mut bystander, "b", &url, json!({})).await;

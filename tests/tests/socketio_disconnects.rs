@@ -1,6 +1,7 @@
 //! End-to-end: every disconnect reason, seen by the right side, with the official
 //! `socket.io-client` against our Socket.IO server; the connect timeout, the ping timeout of
 //! a frozen client, and a client that reconnects by itself after a transport close.
+//! `transport error` and `parse error` are in `socketio_transport_errors.rs`.
 
 mod common_sio;
 

@@ -1,0 +1,87 @@
+//! [`Target`]: our server or the Node reference one, behind the same questions, so that a
+//! test can run its cases against both and compare the reasons.
+
+use std::time::Duration;
+
+use e2e::{ReferenceServer, TIMEOUT};
+
+use super::Server;
+
+/// Our server or the reference one, with what it reports.
+pub(crate) enum Target {
+    Ours(Server),
+    Reference(Box<ReferenceServer>),
+}
+
+impl Target {
+    /// `ours` or `reference`, for messages.
+    pub(crate) fn label(&self) -> &'static str {
+        match self {
+            Target::Ours(_) => "ours",
+            Target::Reference(_) => "reference",
+        }
+    }
+
+    pub(crate) fn url(&self) -> String {
+        match self {
+            Target::Ours(server) => server.url.clone(),
+            Target::Reference(server) => server.url(),
+        }
+    }
+
+    pub(crate) async fn connected(&mut self, id: &str) {
+        match self {
+            Target::Ours(server) => {
+                server.connected(id).await;
+            }
+            Target::Reference(server) => {
+                let seen = server
+                    .events()
+                    .expect_matching(|e| e["ev"] == "connection" && e["id"] == id, TIMEOUT)
+                    .await;
+                assert_eq!(seen["nsp"], "/");
+            }
+        }
+    }
+
+    /// The reason socket `id` ended with; `None` when our server left it connected (the
+    /// reference is the oracle: a wait on it that times out fails the test).
+    pub(crate) async fn ended(&mut self, id: &str) -> Option<String> {
+        match self {
+            Target::Ours(server) => server
+                .disconnected_within(id, Duration::from_secs(3))
+                .await
+                .map(|reason| reason.as_str().to_owned()),
+            Target::Reference(_) => Some(self.disconnected(id).await),
+        }
+    }
+
+    pub(crate) async fn disconnected(&mut self, id: &str) -> String {
+        match self {
+            Target::Ours(server) => server.disconnected(id).await.as_str().to_owned(),
+            Target::Reference(server) => {
+                let seen = server
+                    .events()
+                    .expect_matching(|e| e["ev"] == "disconnect" && e["id"] == id, TIMEOUT)
+                    .await;
+                seen["reason"].as_str().expect("a reason").to_owned()
+            }
+        }
+    }
+
+    pub(crate) async fn no_disconnect(&mut self, id: &str) {
+        match self {
+            Target::Ours(server) => server.no_disconnect(id, Duration::from_millis(300)).await,
+            Target::Reference(server) => {
+                let events = server.events();
+                events
+                    .expect_no("disconnect", Duration::from_millis(300))
+                    .await;
+                assert!(events
+                    .history()
+                    .iter()
+                    .all(|e| !(e["ev"] == "disconnect" && e["id"] == id)));
+            }
+        }
+    }
+}
