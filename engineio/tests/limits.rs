@@ -128,7 +128,8 @@ async fn end(port: u16, session: Opened) {
             let path = format!("/engine.io/?{}", poll_query(&sid));
             assert_eq!(http(port, "POST", &path, "1").await.status, 200);
         }
-        Opened::WebSocket(mut client) => client.close(None).await.unwrap(),
+        // The stream's own close (a close frame), not `SinkExt::close` of the box.
+        Opened::WebSocket(mut client) => (*client).close(None).await.unwrap(),
     }
 }
 
