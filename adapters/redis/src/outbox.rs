@@ -7,7 +7,8 @@
 //! While the publishing connection is down the task holds what it is given until the
 //! connection is back, as node-redis's offline queue does, but only up to [`OFFLINE_LIMIT`]
 //! bytes: later messages are dropped (and counted in the log) rather than buffered without
-//! bound. Holding them matters right after a restart of Redis: the two connections of a server
+//! bound. (The client reports the connection down once an attempt to reconnect failed; until
+//! then it queues the commands it is given itself.) Holding them matters right after a restart of Redis: the two connections of a server
 //! reconnect each on its own backoff, so the subscriber may be back (and the server counted
 //! by the others) some time before the publisher is.
 
