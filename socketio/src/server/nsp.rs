@@ -196,6 +196,17 @@ impl Nsp {
 
     /// How many servers the cluster has, this one included (`adapter.serverCount()` in the
     /// reference; 1 without a cluster adapter).
+    ///
+    /// ```
+    /// # let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+    /// # runtime.block_on(async {
+    /// let io = socketio::server::SocketIo::new();
+    /// assert_eq!(io.of("/").server_count().await, 1);
+    /// assert!(io.of("/").all_rooms().await?.is_empty());
+    /// # Ok::<(), socketio::adapter::AdapterError>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub async fn server_count(&self) -> usize {
         self.0.adapter.server_count().await
     }
