@@ -113,6 +113,24 @@ pub type AckSink<T> = Arc<dyn Fn(T) + Send + Sync>;
 /// Answers a server-side emit from another node, once: the first argument of the answer.
 pub type ServerReply = Box<dyn FnOnce(Payload) + Send>;
 
+/// Where the answers to a server-side emit go, and for how long the adapter hands them on.
+#[derive(Clone)]
+pub struct ServerReplies {
+    /// Receives each node's answer.
+    pub sink: AckSink<Payload>,
+    /// How long the caller waits: answers arriving later are dropped. The caller's own
+    /// timeout, so that an adapter does not stop listening before the caller stops waiting.
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for ServerReplies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerReplies")
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The namespace as an adapter sees it: where operations from other nodes are applied.
 pub trait LocalNamespace: Send + Sync + 'static {
     /// The namespace's name.
@@ -200,12 +218,12 @@ pub trait Adapter: Send + Sync + 'static {
     }
 
     /// Publishes a server-side event to the other nodes; with `replies`, each node's answer
-    /// goes there.
+    /// goes to its sink until its timeout.
     fn server_side_emit(
         &self,
         event: &str,
         args: &Payload,
-        replies: Option<AckSink<Payload>>,
+        replies: Option<ServerReplies>,
     ) -> Result<(), AdapterError> {
         let _ = (event, args, replies);
         Ok(())
@@ -225,7 +243,8 @@ pub trait Adapter: Send + Sync + 'static {
         Box::pin(std::future::ready(1))
     }
 
-    /// The rooms of the other nodes (`allRooms` in the reference, less this node's own).
+    /// The rooms of the other nodes (`allRooms` in the reference, less this node's own);
+    /// [`AdapterError::Unsupported`] from an adapter whose protocol cannot ask for them.
     fn all_rooms(&self) -> BoxFuture<'_, Result<Vec<Room>, AdapterError>> {
         Box::pin(std::future::ready(Ok(Vec::new())))
     }

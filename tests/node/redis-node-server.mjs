@@ -3,14 +3,15 @@
 //
 //   node redis-node-server.mjs --port 0 --redis-url redis://127.0.0.1:6379 --mode classic|sharded
 //        [--key socket.io] [--subscription-mode dynamic|static|dynamic-private]
-//        [--requests-timeout 5000]
+//        [--requests-timeout 5000] [--specific-response-channel]
 //
 // The adapter is @socket.io/redis-adapter (createAdapter in classic mode, createShardedAdapter in
 // sharded mode, with `key` as its channelPrefix) on node-redis clients. Namespace "/", per socket:
 //   "join" [rooms] / "leave" [rooms] / "set-data" [data]: done, then acked with "done"
 //   any other event: reported as {"ev":"event","id","event","args"}
 // Server-side events (io.on): "hello" is reported as {"ev":"serverEvent","event","args"} and
-// answered (when the emitter waits) with {"from":"node","args":[...]}; "silent" is only reported.
+// answered (when the emitter waits) with {"from":"node","args":[...]}; "silent" is only reported;
+// "slow" [ms] is answered with {"from":"node"} after ms milliseconds.
 // stdout (JSON lines only): {"ev":"listening","port":N}, {"ev":"connection","id"},
 // {"ev":"disconnect","id","reason"}, the events above, and for each command below
 // {"ev":"result","id":<command id>, ...} before its {"ev":"ok"}.
@@ -22,6 +23,10 @@
 //   socketsJoin / socketsLeave {to,except,rooms}, disconnectSockets {to,except,close}
 //   serverSideEmit {event,args,ack}            -> with ack: {err, responses}
 //   serverCount -> {count};  allRooms -> {rooms} or {err}  (classic only)
+//   adapterSockets {rooms}                     -> {ids}  (io.of("/").adapter.sockets(new Set(rooms)))
+//   watch {pattern}: PSUBSCRIBE on a connection of its own; each message is then reported as
+//     {"ev":"redis","channel","message"} (the text, or {"$bin"} when it is not JSON)
+//   publish {channel,message}                  PUBLISH of the text `message` as it is
 //   emitter* (classic only, @socket.io/redis-emitter): emitterEmit {to,except,event,args},
 //     emitterJoin / emitterLeave {to,except,rooms}, emitterDisconnect {to,except,close},
 //     emitterServerSideEmit {event,args}
@@ -44,6 +49,7 @@ const key = option("--key", "socket.io");
 const url = option("--redis-url", "redis://127.0.0.1:6379");
 const requestsTimeout = Number(option("--requests-timeout", "5000"));
 const subscriptionMode = option("--subscription-mode", "dynamic");
+const publishOnSpecificResponseChannel = argv.includes("--specific-response-channel");
 
 function encodeValue(value) {
   const b64 = binaryToBase64(value);
@@ -77,7 +83,7 @@ await Promise.all([pub.connect(), sub.connect()]);
 const adapter =
   mode === "sharded"
     ? createShardedAdapter(pub, sub, { channelPrefix: key, subscriptionMode })
-    : createAdapter(pub, sub, { key, requestsTimeout });
+    : createAdapter(pub, sub, { key, requestsTimeout, publishOnSpecificResponseChannel });
 const httpServer = http.createServer();
 const io = new Server(httpServer, { adapter, pingInterval: 300, pingTimeout: 1000, cors: { origin: "*" } });
 
@@ -103,6 +109,20 @@ io.on("silent", (...args) => {
   if (typeof args[args.length - 1] === "function") args.pop();
   emit({ ev: "serverEvent", event: "silent", args: encodeValue(args) });
 });
+io.on("slow", (ms, ack) => setTimeout(() => ack?.({ from: "node" }), ms));
+
+const watchers = [];
+async function watch(pattern) {
+  const watcher = pub.duplicate();
+  watcher.on("error", redisError("watch"));
+  await watcher.connect();
+  watchers.push(watcher);
+  const report = (message, channel) => {
+    const text = message[0] === 0x7b ? message.toString() : { $bin: message.toString("base64") };
+    emit({ ev: "redis", channel: channel.toString(), message: text });
+  };
+  await watcher.pSubscribe(pattern, report, true);
+}
 
 let emitter = null;
 function emitterFor(cmd) {
@@ -169,6 +189,14 @@ async function handle(cmd) {
       } catch (err) {
         return result(cmd, { err: String(err?.message ?? err) });
       }
+    case "adapterSockets":
+      return result(cmd, { ids: [...(await io.of("/").adapter.sockets(new Set(cmd.rooms)))].sort() });
+    case "watch":
+      await watch(cmd.pattern);
+      return result(cmd, {});
+    case "publish":
+      await pub.publish(cmd.channel, cmd.message);
+      return result(cmd, {});
     case "emitterEmit":
       emitterFor(cmd).emit(cmd.event, ...args);
       return result(cmd, {});
@@ -198,7 +226,7 @@ httpServer.listen(Number(option("--port", "0")), "127.0.0.1", () => {
 
 async function shutdown() {
   io.close();
-  await Promise.allSettled([pub.quit(), sub.quit()]);
+  await Promise.allSettled([pub.quit(), sub.quit(), ...watchers.map((w) => w.quit())]);
   process.exit(0);
 }
 

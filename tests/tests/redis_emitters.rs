@@ -1,8 +1,7 @@
 //! The emitters of both languages reach the clients of a mixed cluster (two Rust servers and a
 //! Node server on Redis): `socketio_redis::Emitter` and Node's `@socket.io/redis-emitter`
 //! 5.1.0. Both speak the classic protocol only (the Node emitter has no sharded mode); in the
-//! sharded protocol, publishing from outside a Rust server is what the Node server does in
-//! `redis_cluster.rs`.
+//! sharded protocol a Node server with the sharded adapter publishes the same sequence instead.
 
 mod redis_common;
 
@@ -10,7 +9,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use e2e::bin;
-use redis_common::{eventually, Clients, Cluster, Proto, REDIS_URL};
+use redis_common::{eventually, wait_for_room, Clients, Cluster, Proto, REDIS_URL};
 use serde_json::{json, Value};
 use socketio::Binary;
 use socketio_redis::Emitter;
@@ -143,19 +142,53 @@ async fn the_rust_emitter_reaches_every_server_s_clients() {
     cluster.stop().await;
 }
 
+/// The Node command that publishes `what` from outside the Rust servers: the Node emitter's in
+/// the classic protocol; in the sharded one, which that emitter does not speak, the Node
+/// server's own (`io.emit`, `io.socketsJoin`, ...), as the issue asks.
+fn node_cmd(proto: Proto, what: &str) -> &'static str {
+    match (proto, what) {
+        (Proto::Classic, "emit") => "emitterEmit",
+        (Proto::Classic, "join") => "emitterJoin",
+        (Proto::Classic, "leave") => "emitterLeave",
+        (Proto::Classic, "serverSideEmit") => "emitterServerSideEmit",
+        (Proto::Classic, _) => "emitterDisconnect",
+        (_, "emit") => "emit",
+        (_, "join") => "socketsJoin",
+        (_, "leave") => "socketsLeave",
+        (_, "serverSideEmit") => "serverSideEmit",
+        _ => "disconnectSockets",
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_node_emitter_reaches_the_rust_servers_clients() {
-    let mut cluster = Cluster::start(Proto::Classic, "node-emitter").await;
-    let mut clients = three_clients(&cluster).await;
-    let node = &mut cluster.node;
+    node_publishes_to_the_rust_servers_clients(Proto::Classic).await;
+}
 
-    node.cmd(json!({"cmd": "emitterEmit", "event": "all", "args": [{"$bin": "AQI="}]}))
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sharded_node_server_reaches_the_rust_servers_clients() {
+    node_publishes_to_the_rust_servers_clients(Proto::Sharded).await;
+}
+
+async fn node_publishes_to_the_rust_servers_clients(proto: Proto) {
+    let mut cluster = Cluster::start(proto, "node-emitter").await;
+    let mut clients = three_clients(&cluster).await;
+    if proto == Proto::Sharded {
+        // Dynamic mode: a broadcast to `r` goes to r's channel, which g0's and g2's servers
+        // subscribe to once they joined.
+        wait_for_room(REDIS_URL, &cluster.key, "r", 2).await;
+    }
+    let node = &mut cluster.node;
+    let cmd = node_cmd(proto, "emit");
+    let nested = json!([{"$bin": "AQI="}, {"deep": [{"$bin": "/wA="}]}]);
+    node.cmd(json!({"cmd": cmd, "event": "all", "args": nested}))
         .await;
     for name in ["g0", "g1", "g2"] {
-        expect_event(&mut clients, name, "all", json!([bin(&[1, 2])])).await;
+        let want = json!([bin(&[1, 2]), {"deep": [bin(&[255, 0])]}]);
+        expect_event(&mut clients, name, "all", want).await;
     }
-    let cmd = json!({"cmd": "emitterEmit", "to": ["r"], "except": ["s"], "event": "r-not-s", "args": [1]});
-    node.cmd(cmd).await;
+    let to_r = json!({"cmd": cmd, "to": ["r"], "except": ["s"], "event": "r-not-s", "args": [1]});
+    node.cmd(to_r).await;
     expect_event(&mut clients, "g0", "r-not-s", json!([1])).await;
     for name in ["g0", "g1", "g2"] {
         clients
@@ -165,17 +198,17 @@ async fn the_node_emitter_reaches_the_rust_servers_clients() {
 
     let (g0, g1) = (clients.id("g0"), clients.id("g1"));
     let node = &mut cluster.node;
-    node.cmd(json!({"cmd": "emitterJoin", "to": [g0, g1], "rooms": ["joined"]}))
-        .await;
+    let join = json!({"cmd": node_cmd(proto, "join"), "to": [g0, g1], "rooms": ["joined"]});
+    node.cmd(join).await;
     wait_members(&cluster, "joined", &[g0.clone(), g1.clone()]).await;
     let node = &mut cluster.node;
-    node.cmd(json!({"cmd": "emitterLeave", "to": [g0], "rooms": ["joined"]}))
-        .await;
+    let leave = json!({"cmd": node_cmd(proto, "leave"), "to": [g0], "rooms": ["joined"]});
+    node.cmd(leave).await;
     wait_members(&cluster, "joined", std::slice::from_ref(&g1)).await;
 
     let node = &mut cluster.node;
-    node.cmd(json!({"cmd": "emitterServerSideEmit", "event": "silent", "args": [6]}))
-        .await;
+    let emit = json!({"cmd": node_cmd(proto, "serverSideEmit"), "event": "silent", "args": [6]});
+    node.cmd(emit).await;
     for rust in &mut cluster.rust {
         rust.expect("silent", |e| {
             e["event"] == "silent" && e["args"] == json!([6])
@@ -183,7 +216,8 @@ async fn the_node_emitter_reaches_the_rust_servers_clients() {
         .await;
     }
     let node = &mut cluster.node;
-    node.cmd(json!({"cmd": "emitterDisconnect", "to": ["joined"], "close": false}))
+    let cmd = node_cmd(proto, "disconnect");
+    node.cmd(json!({"cmd": cmd, "to": ["joined"], "close": false}))
         .await;
     assert_eq!(clients.disconnected("g1").await, "io server disconnect");
     clients.exit().await;

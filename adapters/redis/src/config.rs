@@ -125,6 +125,11 @@ impl RedisConfig {
         }
     }
 
+    /// The longest delay between two reconnection attempts (jitter aside).
+    pub(crate) fn longest_reconnect_delay(&self) -> Duration {
+        self.reconnect.1
+    }
+
     /// A client (not connected yet) that reconnects forever.
     pub(crate) fn client(&self) -> Result<Client, Error> {
         let config = Config::from_url(&self.url)?;

@@ -5,11 +5,8 @@
 //! `PUBSUB NUMSUB` (or `SHARDNUMSUB`) on a namespace's channel, which counts subscribed
 //! connections, so each server must hold exactly one subscription per channel.
 //!
-//! Publishing never waits for the caller: the adapter's publish-style methods are synchronous,
-//! so messages go through a queue to one task, which sends whatever has piled up as one
-//! pipeline (one round trip for many messages) and keeps their order. While the connection is
-//! down that task drops what it is given instead of buffering it without bound
-//! (`adapters/redis/README.md` says what is lost).
+//! Publishing goes through a queue to one task ([`crate::outbox`]), which holds a bounded
+//! amount while the connection is down (`adapters/redis/README.md` says what is lost).
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
@@ -24,15 +21,11 @@ use tokio::task::JoinHandle;
 
 use crate::config::RedisConfig;
 use crate::error::Error;
+use crate::outbox::{publish_loop, Outgoing, RECHECK};
 
-/// How long counting the servers may take before this server counts itself alone.
-const COUNT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// How often a count waiting for the reconnection looks at the connection again.
-const RECHECK: std::time::Duration = std::time::Duration::from_millis(50);
-
-/// How many queued messages go out in one pipeline at most.
-const MAX_BATCH: usize = 512;
+/// How long counting the servers may wait for the reconnection beyond the longest delay
+/// between two attempts, before this server counts itself alone.
+const COUNT_MARGIN: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Receives the messages of the channels it subscribed to.
 pub(crate) trait Listener: Send + Sync + 'static {
@@ -49,13 +42,6 @@ pub(crate) enum Kind {
     Pattern,
     /// `SSUBSCRIBE`: a shard channel (Redis 7 sharded pub/sub).
     Shard,
-}
-
-/// A message to publish.
-struct Outgoing {
-    channel: String,
-    payload: Bytes,
-    sharded: bool,
 }
 
 #[derive(Default)]
@@ -75,6 +61,8 @@ pub(crate) struct Hub {
     /// What is subscribed, to subscribe again after a reconnection.
     tracked: Mutex<HashMap<Kind, BTreeSet<String>>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    /// How long counting the servers waits for the reconnection.
+    count_timeout: std::time::Duration,
 }
 
 impl Hub {
@@ -93,6 +81,7 @@ impl Hub {
             routes: RwLock::default(),
             tracked: Mutex::default(),
             tasks: Mutex::default(),
+            count_timeout: config.longest_reconnect_delay() + COUNT_MARGIN,
         });
         let tasks = vec![
             tokio::spawn(publish_loop(publisher, queue)),
@@ -115,8 +104,9 @@ impl Hub {
 
     /// `PUBSUB NUMSUB` (or `SHARDNUMSUB` when `sharded`) of one channel: the servers listening.
     /// While the connection is down it waits for the reconnection, as Node's client queues
-    /// commands until then, but fails after [`COUNT_TIMEOUT`] so that a Redis that stays away
-    /// does not hold a request (the client would otherwise keep the command until it is back).
+    /// commands until then, but fails after the longest delay between two reconnection
+    /// attempts and a margin, so that a Redis that stays away does not hold a request (the
+    /// client would otherwise keep the command until it is back).
     pub(crate) async fn subscribers(&self, channel: &str, sharded: bool) -> Result<usize, Error> {
         let ask = async {
             while !self.publisher.is_connected() {
@@ -130,7 +120,7 @@ impl Hub {
             };
             Ok(count_of(&reply))
         };
-        tokio::time::timeout(COUNT_TIMEOUT, ask)
+        tokio::time::timeout(self.count_timeout, ask)
             .await
             .unwrap_or(Err(Error::Disconnected))
     }
@@ -198,6 +188,13 @@ impl Hub {
             Kind::Pattern => self.subscriber.psubscribe(channels).await?,
             Kind::Shard => self.subscriber.ssubscribe(channels).await?,
         }
+        if kind != Kind::Shard {
+            // The client does not wait for the confirmation of SUBSCRIBE and PSUBSCRIBE (it
+            // waits for SSUBSCRIBE's). Redis answers a connection's commands in order, so the
+            // answer to a PING sent after them means they are in place: a server is counted
+            // by the others once its adapter started.
+            let _: fred::types::Value = self.subscriber.ping(None).await?;
+        }
         Ok(())
     }
 
@@ -251,33 +248,6 @@ fn count_of(reply: &fred::types::Value) -> usize {
         _ => None,
     };
     count.and_then(|c| usize::try_from(c).ok()).unwrap_or(0)
-}
-
-/// Sends what is queued, a pipeline at a time, in order.
-async fn publish_loop(client: Client, mut queue: mpsc::UnboundedReceiver<Outgoing>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        if !client.is_connected() {
-            tracing::warn!(dropped = batch.len(), "Redis is down: messages dropped");
-            batch.clear();
-            continue;
-        }
-        let pipeline = client.pipeline();
-        for message in batch.drain(..) {
-            let queued: Result<(), _> = match message.sharded {
-                true => pipeline.spublish(message.channel, message.payload).await,
-                false => pipeline.publish(message.channel, message.payload).await,
-            };
-            if let Err(error) = queued {
-                tracing::warn!(%error, "cannot queue a Redis publish");
-            }
-        }
-        for result in pipeline.try_all::<fred::types::Value>().await {
-            if let Err(error) = result {
-                tracing::warn!(%error, "Redis publish failed");
-            }
-        }
-    }
 }
 
 /// Hands every received message to its listener, in the order Redis sent them.

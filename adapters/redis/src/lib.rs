@@ -25,6 +25,7 @@ mod hub;
 mod ids;
 #[doc(hidden)]
 pub mod inbound;
+mod outbox;
 mod requests;
 mod sharded;
 mod value;

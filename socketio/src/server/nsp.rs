@@ -10,7 +10,7 @@ use super::emit::EmitError;
 use super::namespace::{read, write, ConnectError, Middleware, NsInner};
 use super::operator::{BroadcastOperator, IntoRooms};
 use super::socket::Socket;
-use crate::adapter::{AckSink, ServerReply};
+use crate::adapter::{AckSink, AdapterError, ServerReplies, ServerReply};
 use crate::packet::Namespace;
 use crate::payload::{to_payload, Payload, PayloadError};
 use crate::room::Room;
@@ -29,6 +29,11 @@ impl ServerAck {
     pub fn send<T: Serialize + ?Sized>(self, answer: &T) -> Result<(), PayloadError> {
         (self.0)(to_payload(answer)?);
         Ok(())
+    }
+
+    /// Sends an answer that is already a payload (binary leaves kept as they are).
+    pub fn send_payload(self, answer: Payload) {
+        (self.0)(answer);
     }
 }
 
@@ -123,7 +128,9 @@ impl Nsp {
     }
 
     /// Emits to the other nodes' server-side listeners and collects one answer per node,
-    /// within `timeout`; when it fires first, the error carries the answers that came.
+    /// within `timeout`; when it fires first, the error carries the answers that came. The
+    /// adapter hands answers on for that long, whatever its own request timeout (the
+    /// reference has no per-call timeout: it waits its adapter's `requestsTimeout`).
     pub async fn server_side_emit_with_ack<T, R>(
         &self,
         event: &str,
@@ -145,10 +152,11 @@ impl Nsp {
         let sink: AckSink<Payload> = Arc::new(move |answer| {
             let _ = tx.send(answer);
         });
+        let replies = ServerReplies { sink, timeout };
         if self
             .0
             .adapter
-            .server_side_emit(event, &args, Some(sink))
+            .server_side_emit(event, &args, Some(replies))
             .is_err()
         {
             return Err(PartialAcks {
@@ -184,6 +192,34 @@ impl Nsp {
     /// Number of local sockets.
     pub fn socket_count(&self) -> usize {
         read(&self.0.sockets).len()
+    }
+
+    /// How many servers the cluster has, this one included (`adapter.serverCount()` in the
+    /// reference; 1 without a cluster adapter).
+    ///
+    /// ```
+    /// # let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+    /// # runtime.block_on(async {
+    /// let io = socketio::server::SocketIo::new();
+    /// assert_eq!(io.of("/").server_count().await, 1);
+    /// assert!(io.of("/").all_rooms().await?.is_empty());
+    /// # Ok::<(), socketio::adapter::AdapterError>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn server_count(&self) -> usize {
+        self.0.adapter.server_count().await
+    }
+
+    /// The rooms with members on any server of the cluster, each socket's own room among
+    /// them, sorted (`adapter.allRooms()` in the reference). Fails when a server does not
+    /// answer in time, or when the adapter cannot ask (the sharded Redis adapter, as Node's).
+    pub async fn all_rooms(&self) -> Result<Vec<Room>, AdapterError> {
+        let mut rooms = self.0.adapter.all_rooms().await?;
+        rooms.extend(self.rooms());
+        rooms.sort();
+        rooms.dedup();
+        Ok(rooms)
     }
 }
 

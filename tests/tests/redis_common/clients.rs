@@ -85,6 +85,16 @@ impl Clients {
         self.named("event", name).await
     }
 
+    /// The next incoming event `event` of socket `name`, skipping the others.
+    pub(crate) async fn next_named(&mut self, name: &str, event: &str) -> Value {
+        loop {
+            let got = self.incoming(name).await;
+            if got["event"] == event {
+                return got;
+            }
+        }
+    }
+
     /// The next `count` incoming events of `name`, as `[event, args]` pairs, sorted (events of
     /// different senders may interleave).
     pub(crate) async fn received(&mut self, name: &str, count: usize) -> Vec<Value> {

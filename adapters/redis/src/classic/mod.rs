@@ -13,7 +13,7 @@ use std::sync::Arc;
 use rmpv::Value as Mp;
 use socketio::adapter::{
     AckEvent, AckSink, Adapter, AdapterError, BoxFuture, BroadcastOptions, LocalNamespace,
-    SocketData,
+    ServerReplies, SocketData,
 };
 use socketio::packet::Packet;
 use socketio::room::Room;
@@ -229,7 +229,7 @@ impl Adapter for ClassicAdapter {
         &self,
         event: &str,
         args: &Payload,
-        replies: Option<AckSink<Payload>>,
+        replies: Option<ServerReplies>,
     ) -> Result<(), AdapterError> {
         let inner = &self.0;
         let uid = ("uid", Mp::from(inner.core.uid.as_str()));
@@ -237,12 +237,12 @@ impl Adapter for ClassicAdapter {
         let data = ("data", event_data(event, args));
         let request = match replies {
             None => map([uid, kind, data]),
-            Some(sink) => {
+            Some(replies) => {
                 let id = uid2();
                 inner
                     .core
                     .pending
-                    .replies(&id, sink, inner.core.config.requests_timeout);
+                    .replies(&id, replies.sink, replies.timeout);
                 map([uid, ("requestId", Mp::from(id.as_str())), kind, data])
             }
         };

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use rmpv::Value as Mp;
 use socketio::adapter::{
     AckEvent, AckSink, Adapter, AdapterError, BoxFuture, BroadcastOptions, LocalNamespace,
-    SocketData,
+    ServerReplies, SocketData,
 };
 use socketio::packet::Packet;
 use socketio::room::Room;
@@ -212,18 +212,18 @@ impl Adapter for ShardedAdapter {
         &self,
         event: &str,
         args: &Payload,
-        replies: Option<AckSink<Payload>>,
+        replies: Option<ServerReplies>,
     ) -> Result<(), AdapterError> {
         let inner = &self.0;
         let packet = ("packet", event_data(event, args));
         let data = match replies {
             None => map([packet]),
-            Some(sink) => {
+            Some(replies) => {
                 let id = hex16();
                 inner
                     .core
                     .pending
-                    .replies(&id, sink, inner.core.config.requests_timeout);
+                    .replies(&id, replies.sink, replies.timeout);
                 map([("requestId", Mp::from(id)), packet])
             }
         };
@@ -263,6 +263,12 @@ impl Adapter for ShardedAdapter {
 
     fn server_count(&self) -> BoxFuture<'_, usize> {
         Box::pin(self.0.core.server_count(&self.0.channel, true))
+    }
+
+    /// The `ClusterAdapter` protocol has no request for the rooms of the other nodes (Node's
+    /// sharded adapter has no `allRooms`).
+    fn all_rooms(&self) -> BoxFuture<'_, Result<Vec<Room>, AdapterError>> {
+        Box::pin(std::future::ready(Err(AdapterError::Unsupported)))
     }
 
     fn room_created(&self, room: &Room, socket_room: bool) {
