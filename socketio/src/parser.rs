@@ -16,6 +16,8 @@ use crate::packet::{is_reserved_event, Namespace, Packet, PacketKind, PacketType
 use crate::payload::{placeholders_in_range, Payload};
 
 #[cfg(test)]
+mod depth_tests;
+#[cfg(test)]
 mod tests;
 
 /// A text message that is not a valid packet, or a message that came at the wrong time.
