@@ -1,6 +1,7 @@
 //! The Redis adapter on its own, under a stand-in namespace: how servers are counted, the room
 //! hooks of the dynamic subscription mode, and the classic adapter's `all_rooms` request.
 
+#[macro_use]
 mod redis_common;
 
 use std::sync::{Arc, Mutex};

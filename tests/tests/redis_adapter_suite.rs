@@ -3,6 +3,7 @@
 //! not). The in-memory adapter passes it with the single-node expectations (each server sees
 //! its own sockets only); the Redis adapter, in both protocols, with the cluster ones.
 
+#[macro_use]
 mod redis_common;
 
 use std::collections::BTreeSet;

@@ -8,6 +8,7 @@
 //! where Node's `JSON.stringify` turns a Buffer into `{"type":"Buffer","data":[...]}`: those
 //! arrive so, on Node and Rust servers alike.
 
+#[macro_use]
 mod redis_common;
 
 use std::time::Duration;
@@ -17,22 +18,6 @@ use redis_common::{BinJson, Clients, Cluster, Proto};
 use serde::Serialize;
 use serde_json::{json, Value};
 use socketio::binary::Binary;
-
-macro_rules! both_protocols {
-    ($case:ident) => {
-        mod $case {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn classic() {
-                super::$case(super::Proto::Classic).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sharded() {
-                super::$case(super::Proto::Sharded).await;
-            }
-        }
-    };
-}
 
 both_protocols!(broadcasts_carry_nested_binary_byte_exact_both_ways);
 both_protocols!(server_side_emits_and_their_answers_carry_binary_as_node_does);

@@ -3,29 +3,13 @@
 //! sockets on each. Broadcasts to all, to rooms and with `except` reach exactly the right
 //! clients once, from every server; every case runs in the classic and the sharded protocol.
 
+#[macro_use]
 mod redis_common;
 
 use std::time::Duration;
 
 use redis_common::{wait_for_room, Clients, Cluster, Proto, REDIS_URL};
 use serde_json::{json, Value};
-
-/// Runs a case in both protocols.
-macro_rules! both_protocols {
-    ($case:ident) => {
-        mod $case {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn classic() {
-                super::$case(super::Proto::Classic).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sharded() {
-                super::$case(super::Proto::Sharded).await;
-            }
-        }
-    };
-}
 
 both_protocols!(broadcasts_reach_exactly_their_targets_from_every_server);
 

@@ -3,6 +3,7 @@
 //! 5.1.0. Both speak the classic protocol only (the Node emitter has no sharded mode); in the
 //! sharded protocol a Node server with the sharded adapter publishes the same sequence instead.
 
+#[macro_use]
 mod redis_common;
 
 use std::collections::BTreeSet;

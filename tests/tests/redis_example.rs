@@ -2,6 +2,7 @@
 //! `cluster::run`) on one Redis, in the classic and the sharded protocol, `socket.io-client`
 //! users on each; chat messages and member lists cross the servers.
 
+#[macro_use]
 mod redis_common;
 
 use redis_common::{unique_key, wait_for_room, Clients, Proto, REDIS_URL};
@@ -80,22 +81,6 @@ async fn say(clients: &mut Clients, (from, nickname): (&str, &str), to: &str, te
         let want = (&json!(text), &json!(nickname));
         assert_eq!((&got["text"], &got["from"]), want, "{reader}");
     }
-}
-
-macro_rules! both_protocols {
-    ($case:ident) => {
-        mod $case {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn classic() {
-                super::$case(super::Proto::Classic).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sharded() {
-                super::$case(super::Proto::Sharded).await;
-            }
-        }
-    };
 }
 
 both_protocols!(chat_messages_and_members_cross_the_example_s_servers);

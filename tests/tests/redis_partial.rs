@@ -4,6 +4,7 @@
 //! waits for it; and answers are kept as long as the caller waits, not only the adapter's
 //! request timeout.
 
+#[macro_use]
 mod redis_common;
 
 use std::time::Duration;
@@ -11,22 +12,6 @@ use std::time::Duration;
 use e2e::TIMEOUT;
 use redis_common::{Clients, Cluster, Proto, REDIS_URL};
 use serde_json::{json, Value};
-
-macro_rules! both_protocols {
-    ($case:ident) => {
-        mod $case {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn classic() {
-                super::$case(super::Proto::Classic).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sharded() {
-                super::$case(super::Proto::Sharded).await;
-            }
-        }
-    };
-}
 
 both_protocols!(a_silent_server_leaves_the_others_answers_and_a_timeout);
 both_protocols!(a_silent_client_leaves_the_others_answers_and_a_timeout);

@@ -3,6 +3,7 @@
 //! `adapter.serverCount()` / `allRooms()`), the socket-ids request, and where answers go with
 //! `publishOnSpecificResponseChannel`.
 
+#[macro_use]
 mod redis_common;
 
 use std::collections::BTreeSet;
@@ -10,22 +11,6 @@ use std::collections::BTreeSet;
 use redis_common::{Clients, Cluster, Proto, REDIS_URL};
 use serde_json::{json, Value};
 use socketio::adapter::AdapterError;
-
-macro_rules! both_protocols {
-    ($case:ident) => {
-        mod $case {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn classic() {
-                super::$case(super::Proto::Classic).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sharded() {
-                super::$case(super::Proto::Sharded).await;
-            }
-        }
-    };
-}
 
 both_protocols!(nsp_counts_the_servers_and_lists_the_rooms_as_node_does);
 both_protocols!(socket_ids_are_answered_as_node_answers_them);

@@ -2,6 +2,7 @@
 //! serverSideEmit with and without ack, and remote join, leave and disconnect, both ways, in
 //! the classic and the sharded protocol.
 
+#[macro_use]
 mod redis_common;
 
 use std::collections::BTreeSet;
@@ -10,22 +11,6 @@ use std::time::Duration;
 use redis_common::{eventually, Clients, Cluster, Proto};
 use serde_json::{json, Value};
 use socketio::server::RemoteSocket;
-
-macro_rules! both_protocols {
-    ($case:ident) => {
-        mod $case {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn classic() {
-                super::$case(super::Proto::Classic).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sharded() {
-                super::$case(super::Proto::Sharded).await;
-            }
-        }
-    };
-}
 
 both_protocols!(fetch_sockets_lists_every_server_s_sockets_with_rooms_and_data);
 both_protocols!(server_side_emit_reaches_the_other_servers_and_collects_answers);

@@ -2,6 +2,7 @@
 //! the cluster works as before. The test runs its own `redis-server` on a free port, so the
 //! shared one (and the tests using it) are untouched.
 
+#[macro_use]
 mod redis_common;
 
 use std::process::Stdio;
@@ -74,22 +75,6 @@ async fn expect_event(clients: &mut Clients, name: &str, event: &str) {
         got = clients.incoming(name).await;
     }
     assert_eq!(got["event"], event, "{name}: {got}");
-}
-
-macro_rules! both_protocols {
-    ($case:ident) => {
-        mod $case {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn classic() {
-                super::$case(super::Proto::Classic).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sharded() {
-                super::$case(super::Proto::Sharded).await;
-            }
-        }
-    };
 }
 
 both_protocols!(the_cluster_recovers_after_redis_restarts);

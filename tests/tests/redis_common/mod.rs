@@ -4,6 +4,25 @@
 //! on any of them (the sio-driver).
 #![allow(dead_code)]
 
+/// Makes `classic` and `sharded` tests of an `async fn case(proto: Proto)`: every cluster
+/// case runs in both protocols.
+#[allow(unused_macros)] // not every test file has such cases
+macro_rules! both_protocols {
+    ($case:ident) => {
+        mod $case {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn classic() {
+                super::$case(super::Proto::Classic).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sharded() {
+                super::$case(super::Proto::Sharded).await;
+            }
+        }
+    };
+}
+
 pub(crate) mod clients;
 pub(crate) mod node;
 pub(crate) mod rust;
