@@ -343,17 +343,7 @@ where
 
 #[tokio::test(start_paused = true)]
 async fn an_origin_check_refuses_other_origins() {
-    let builder = fast().allow_request(|handshake| {
-        let allowed = handshake
-            .headers
-            .get(header::ORIGIN)
-            .is_some_and(|origin| origin == "https://app.example");
-        async move {
-            allowed
-                .then_some(())
-                .ok_or_else(|| "origin not allowed".to_owned())
-        }
-    });
+    let builder = origin_checked();
     let (server, _rx) = server(builder);
     let from = |origin: &'static str| {
         Request::get("/engine.io/?EIO=4&transport=polling")

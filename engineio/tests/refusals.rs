@@ -63,17 +63,7 @@ async fn allow_request_refuses_a_websocket_handshake_as_node_aborts_it() {
 
 #[tokio::test]
 async fn an_origin_check_refuses_a_websocket_handshake() {
-    let builder = fast().allow_request(|handshake| {
-        let allowed = handshake
-            .headers
-            .get(header::ORIGIN)
-            .is_some_and(|origin| origin == "https://app.example");
-        async move {
-            allowed
-                .then_some(())
-                .ok_or_else(|| "origin not allowed".to_owned())
-        }
-    });
+    let builder = origin_checked();
     let (server, _rx) = server(builder);
     let port = listen(&server).await;
     let ws = "EIO=4&transport=websocket";

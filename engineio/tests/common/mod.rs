@@ -69,6 +69,22 @@ pub fn fast() -> Builder {
         .ping_timeout(Duration::from_millis(200))
 }
 
+/// `fast()` with the origin check of docs/security.md: only `https://app.example` may open a
+/// session; others are refused with "origin not allowed".
+pub fn origin_checked() -> Builder {
+    fast().allow_request(|handshake| {
+        let allowed = handshake
+            .headers
+            .get(http::header::ORIGIN)
+            .is_some_and(|origin| origin == "https://app.example");
+        async move {
+            allowed
+                .then_some(())
+                .ok_or_else(|| "origin not allowed".to_owned())
+        }
+    })
+}
+
 pub struct Reply {
     pub status: u16,
     pub headers: http::HeaderMap,
