@@ -112,10 +112,11 @@ async fn broadcast_reaches_each_member_once_and_disconnect_reasons() {
         rx.recv().await,
         Some(DisconnectReason::ClientNamespaceDisconnect)
     );
-    // A packet for a namespace the client left: invalid state.
+    // A packet for a namespace the client left: invalid state. No poll waits, so the close
+    // waits for the next one: `forced server close`, as in the reference.
     post(&io, &first, r#"42["late"]"#).await;
     post(&io, &second, r#"42/other,["x"]"#).await;
-    assert_eq!(rx.recv().await, Some(DisconnectReason::ForcedClose));
+    assert_eq!(rx.recv().await, Some(DisconnectReason::ForcedServerClose));
 }
 
 #[tokio::test(start_paused = true)]

@@ -288,3 +288,31 @@ async fn the_handshake_has_every_field_of_the_reference() {
     assert_eq!(handshake["xdomain"], false);
     assert_eq!(handshake["headers"], json!({"user-agent": "u1"}));
 }
+
+/// An invalid packet (here an event for a namespace not joined) ends the connection with the
+/// reason the reference gives: `forced close` when the transport can close at once (a poll
+/// waits), `forced server close` when the close has to wait for the client's next poll.
+#[tokio::test(start_paused = true)]
+async fn an_invalid_state_ends_with_the_reason_the_transport_allows() {
+    let io = server();
+    let (tx, mut reasons) = mpsc::unbounded_channel();
+    io.of("/").on_connection(move |socket: Socket| {
+        let tx = tx.clone();
+        socket.on_disconnect(move |_: &Socket, reason| {
+            let _ = tx.send(reason.to_string());
+        });
+    });
+    let between_polls = connected(&io, "/").await;
+    post(&io, &between_polls, r#"42/other,["x"]"#).await;
+    assert_eq!(reasons.recv().await.unwrap(), "forced server close");
+    let polling = connected(&io, "/").await;
+    let waiting = {
+        let (io, sid) = (io.clone(), polling.clone());
+        tokio::spawn(async move { poll(&io, &sid).await })
+    };
+    settle().await;
+    post(&io, &polling, r#"42/other,["x"]"#).await;
+    assert_eq!(reasons.recv().await.unwrap(), "forced close");
+    // The waiting poll carries the close packet.
+    assert_eq!(waiting.await.unwrap(), "1");
+}

@@ -8,7 +8,7 @@ mod common_sio;
 use std::time::Duration;
 
 use common_sio::{connect, emit_ack, Target};
-use e2e::{b64, NodeDriver, ReferenceServer, TIMEOUT};
+use e2e::{b64, http, NodeDriver, ReferenceServer, TIMEOUT};
 use serde_json::{json, Value};
 use socketio::server::{Event, Socket};
 
@@ -248,4 +248,54 @@ async fn bad_input_reasons_are_the_reference_servers() {
         "websocket",
     )
     .await;
+}
+
+/// A raw long-polling session on `/` of `target`: the query of its requests, and its socket id.
+async fn raw_polling_socket(target: &mut Target) -> (String, String) {
+    let host = target.url().replace("http://", "");
+    let path = "/socket.io/?EIO=4&transport=polling";
+    let open = http::request(&host, "GET", path, &[], "").await;
+    let handshake: Value = serde_json::from_str(&open.body[1..]).expect("an open packet");
+    let session = format!("{path}&sid={}", handshake["sid"].as_str().expect("sid"));
+    let posted = http::request(&host, "POST", &session, &[], "40").await;
+    assert_eq!((posted.status, posted.body.as_str()), (200, "ok"));
+    let reply = http::request(&host, "GET", &session, &[], "").await;
+    let payload: Value = serde_json::from_str(&reply.body[2..]).expect("a CONNECT reply");
+    let id = payload["sid"].as_str().expect("a sid").to_owned();
+    target.connected(&id).await;
+    (session, id)
+}
+
+/// An event for a namespace not joined, over long-polling: when no poll waits, the close has
+/// to wait for the next one and the sockets end with `forced server close`; when a poll waits,
+/// it carries the close packet at once and they end with `forced close`. The reference's
+/// reasons, checked on both servers.
+#[tokio::test]
+async fn an_invalid_state_on_polling_ends_as_the_transport_allows() {
+    // No ping for 10 s: nothing but the close may answer the waiting poll.
+    let quiet = common_sio::builder().ping_interval(Duration::from_secs(10));
+    let ours = common_sio::start_with(quiet).await;
+    ours.watch("/");
+    let args = ["--ping-interval", "10000", "--ping-timeout", "1000"];
+    let reference = ReferenceServer::sio(&args).await;
+    for mut target in [Target::Ours(ours), Target::Reference(Box::new(reference))] {
+        let label = target.label();
+        let host = target.url().replace("http://", "");
+        let (session, id) = raw_polling_socket(&mut target).await;
+        http::request(&host, "POST", &session, &[], "42/other,[\"x\"]").await;
+        let reason = target.disconnected(&id).await;
+        assert_eq!(reason, "forced server close", "{label}, between polls");
+        let (session, id) = raw_polling_socket(&mut target).await;
+        let waiting = tokio::spawn({
+            let (host, session) = (host.clone(), session.clone());
+            async move { http::request(&host, "GET", &session, &[], "").await }
+        });
+        // Time for the poll to be held before the packet arrives.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        http::request(&host, "POST", &session, &[], "42/other,[\"x\"]").await;
+        let reason = target.disconnected(&id).await;
+        assert_eq!(reason, "forced close", "{label}, a poll waiting");
+        let closed = waiting.await.expect("the poll");
+        assert_eq!(closed.body, "1", "{label}: the close packet");
+    }
 }

@@ -148,6 +148,12 @@ impl Socket {
         let _ = self.shared.input(Input::SetTimer(deadline));
     }
 
+    /// Whether the client can take a message right now: an idle WebSocket, or a poll waiting
+    /// with nothing queued (a volatile message would be sent, not dropped).
+    pub fn is_writable(&self) -> bool {
+        self.shared.lock().is_writable()
+    }
+
     /// Whether the session is over or closing.
     pub fn is_closed(&self) -> bool {
         self.shared.lock().transport().is_none()

@@ -112,7 +112,7 @@ impl Session {
             }
             Input::Send(message) => self.send(message, true),
             Input::SendVolatile(message) => {
-                if self.writable() {
+                if self.is_writable() {
                     self.send(message, true)?;
                 }
                 Ok(())
@@ -149,7 +149,7 @@ impl Session {
         messages: impl IntoIterator<Item = Message>,
         options: SendOptions,
     ) -> Result<bool, SessionError> {
-        if options.is_volatile() && !self.writable() {
+        if options.is_volatile() && !self.is_writable() {
             return Ok(false);
         }
         for message in messages {

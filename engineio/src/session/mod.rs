@@ -369,14 +369,16 @@ impl Session {
         }
     }
 
-    /// Whether the client can take a message right now: an idle WebSocket, or a waiting poll.
-    fn writable(&mut self) -> bool {
+    /// Whether the client can take a message right now: an idle WebSocket, or a waiting poll,
+    /// with nothing queued before it (the reference's writable transport and empty write
+    /// buffer). Volatile messages are dropped otherwise.
+    pub fn is_writable(&self) -> bool {
         if !self.outbox.is_empty() {
             return false;
         }
         match self.state {
             State::WebSocket => true,
-            _ => self.state.polling_mut().is_some_and(|p| p.get_pending),
+            _ => self.state.polling().is_some_and(|p| p.get_pending),
         }
     }
 

@@ -52,6 +52,18 @@ pub(crate) enum State {
 
 impl State {
     /// The polling transport's state, when polling is (still) the transport.
+    pub(crate) fn polling(&self) -> Option<&PollingState> {
+        match self {
+            State::Polling(polling)
+            | State::Upgrading { polling, .. }
+            | State::Closing {
+                polling: Some(polling),
+                ..
+            } => Some(polling),
+            _ => None,
+        }
+    }
+
     pub(crate) fn polling_mut(&mut self) -> Option<&mut PollingState> {
         match self {
             State::Polling(polling)

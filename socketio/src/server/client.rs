@@ -62,6 +62,19 @@ impl Client {
         self.all().iter().for_each(|socket| socket.closed(reason));
         self.engine.close();
     }
+
+    /// Ends the connection after a packet that is invalid in its state (for a namespace not
+    /// joined, a second CONNECT, a CONNECT_ERROR from the client). The reference closes the
+    /// engine connection, then ends the sockets with `forced server close`; but when the
+    /// transport can close at once (WebSocket, or a poll waiting with nothing queued) that
+    /// close has already ended them with `forced close`.
+    fn close_invalid_state(&self) {
+        let reason = match self.engine.is_writable() {
+            true => DisconnectReason::ForcedClose,
+            false => DisconnectReason::ForcedServerClose,
+        };
+        self.close(reason);
+    }
 }
 
 impl Handler for ClientHandler {
@@ -124,12 +137,7 @@ impl Connection {
             (Some(socket), PacketKind::Disconnect) => {
                 socket.closed(DisconnectReason::ClientNamespaceDisconnect)
             }
-            // A packet for a namespace not joined, a second CONNECT, a CONNECT_ERROR from the
-            // client: invalid state. The reference closes the engine connection first, so its
-            // sockets see `forced close` when the transport closes at once (WebSocket, or a
-            // poll waiting), `forced server close` otherwise; ours always see `forced close`
-            // (docs/architecture.md).
-            _ => self.client.close(DisconnectReason::ForcedClose),
+            _ => self.client.close_invalid_state(),
         }
     }
 
@@ -187,7 +195,7 @@ fn finish_connect(ns: &Arc<NsInner>, client: &Arc<Client>, socket: &Socket) {
         if sockets.contains_key(&ns.name) {
             drop(sockets);
             ns.remove(socket);
-            client.close(DisconnectReason::ForcedClose);
+            client.close_invalid_state();
             return;
         }
         sockets.insert(ns.name.clone(), socket.clone());

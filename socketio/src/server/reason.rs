@@ -20,9 +20,10 @@ pub enum DisconnectReason {
     /// The client sent an Engine.IO packet that could not be decoded.
     ParseError,
     /// The connection was closed by the server, e.g. after a Socket.IO packet that could not
-    /// be decoded.
+    /// be decoded, or a packet out of order while its transport could close at once.
     ForcedClose,
-    /// The connection joined no namespace in time, or sent a packet out of order.
+    /// The connection joined no namespace in time, or sent a packet out of order while its
+    /// close had to wait for the client's next poll.
     ForcedServerClose,
     /// The server is shutting down.
     ServerShuttingDown,
