@@ -21,7 +21,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::RedisConfig;
 use crate::error::Error;
-use crate::outbox::{publish_loop, Outgoing, RECHECK};
+use crate::outbox::{connected, publish_loop, Outgoing};
 
 /// How long counting the servers may wait for the reconnection beyond the longest delay
 /// between two attempts, before this server counts itself alone.
@@ -109,11 +109,7 @@ impl Hub {
     /// client would otherwise keep the command until it is back).
     pub(crate) async fn subscribers(&self, channel: &str, sharded: bool) -> Result<usize, Error> {
         let ask = async {
-            while !self.publisher.is_connected() {
-                // A connection made between `wait_for_connect`'s look at the state and its
-                // subscription to the news would be missed: looking again bounds that.
-                let _ = tokio::time::timeout(RECHECK, self.publisher.wait_for_connect()).await;
-            }
+            connected(&self.publisher).await;
             let reply: fred::types::Value = match sharded {
                 true => self.publisher.pubsub_shardnumsub(channel).await?,
                 false => self.publisher.pubsub_numsub(channel).await?,

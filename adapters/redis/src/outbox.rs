@@ -8,9 +8,10 @@
 //! connection is back, as node-redis's offline queue does, but only up to [`OFFLINE_LIMIT`]
 //! bytes: later messages are dropped (and counted in the log) rather than buffered without
 //! bound. (The client reports the connection down once an attempt to reconnect failed; until
-//! then it queues the commands it is given itself.) Holding them matters right after a restart of Redis: the two connections of a server
-//! reconnect each on its own backoff, so the subscriber may be back (and the server counted
-//! by the others) some time before the publisher is.
+//! then it queues the commands it is given itself.) Holding them matters right after a
+//! restart of Redis: the two connections of a server reconnect each on its own backoff, so
+//! the subscriber may be back (and the server counted by the others) some time before the
+//! publisher is.
 
 use bytes::Bytes;
 use fred::clients::Client;
@@ -24,7 +25,7 @@ const MAX_BATCH: usize = 512;
 pub(crate) const OFFLINE_LIMIT: usize = 16 * 1024 * 1024;
 
 /// How often a task waiting for the reconnection looks at the connection again.
-pub(crate) const RECHECK: std::time::Duration = std::time::Duration::from_millis(50);
+const RECHECK: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// A message to publish.
 pub(crate) struct Outgoing {
@@ -64,9 +65,7 @@ async fn hold(
     let mut dropped = 0_usize;
     batch.retain(|message| keep(message, &mut held, &mut dropped));
     while !client.is_connected() {
-        // A connection made between `wait_for_connect`'s look at the state and its
-        // subscription to the news would be missed: looking again bounds that.
-        let _ = tokio::time::timeout(RECHECK, client.wait_for_connect()).await;
+        wait_for_connect(client).await;
         while let Ok(message) = queue.try_recv() {
             if keep(&message, &mut held, &mut dropped) {
                 batch.push(message);
@@ -79,6 +78,20 @@ async fn hold(
             "Redis was down: messages past the offline limit dropped"
         );
     }
+}
+
+/// Returns once `client` is connected (at once when it is).
+pub(crate) async fn connected(client: &Client) {
+    while !client.is_connected() {
+        wait_for_connect(client).await;
+    }
+}
+
+/// Waits for the next connection of `client`, or [`RECHECK`]: a connection made between
+/// `wait_for_connect`'s look at the state and its subscription to the news would be missed,
+/// and looking again bounds that.
+async fn wait_for_connect(client: &Client) {
+    let _ = tokio::time::timeout(RECHECK, client.wait_for_connect()).await;
 }
 
 /// Whether one more message fits in the offline limit (counting it when it does).
