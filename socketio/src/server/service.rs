@@ -65,8 +65,10 @@ impl Endpoint for SocketIo {
 /// Mounts a [`SocketIo`] in front of a service: requests under its path are answered by it,
 /// the others go to the inner service untouched.
 ///
-/// ```ignore
-/// let app = axum::Router::new()
+/// ```
+/// # use socketio::server::{SocketIo, SocketIoLayer};
+/// # let io = SocketIo::new();
+/// let app: axum::Router = axum::Router::new()
 ///     .route("/", axum::routing::get(|| async { "hello" }))
 ///     .layer(SocketIoLayer::new(io));
 /// ```
