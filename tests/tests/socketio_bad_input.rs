@@ -250,22 +250,6 @@ async fn bad_input_reasons_are_the_reference_servers() {
     .await;
 }
 
-/// A raw long-polling session on `/` of `target`: the query of its requests, and its socket id.
-async fn raw_polling_socket(target: &mut Target) -> (String, String) {
-    let host = target.url().replace("http://", "");
-    let path = "/socket.io/?EIO=4&transport=polling";
-    let open = http::request(&host, "GET", path, &[], "").await;
-    let handshake: Value = serde_json::from_str(&open.body[1..]).expect("an open packet");
-    let session = format!("{path}&sid={}", handshake["sid"].as_str().expect("sid"));
-    let posted = http::request(&host, "POST", &session, &[], "40").await;
-    assert_eq!((posted.status, posted.body.as_str()), (200, "ok"));
-    let reply = http::request(&host, "GET", &session, &[], "").await;
-    let payload: Value = serde_json::from_str(&reply.body[2..]).expect("a CONNECT reply");
-    let id = payload["sid"].as_str().expect("a sid").to_owned();
-    target.connected(&id).await;
-    (session, id)
-}
-
 /// An event for a namespace not joined, over long-polling: when no poll waits, the close has
 /// to wait for the next one and the sockets end with `forced server close`; when a poll waits,
 /// it carries the close packet at once and they end with `forced close`. The reference's
@@ -280,12 +264,11 @@ async fn an_invalid_state_on_polling_ends_as_the_transport_allows() {
     let reference = ReferenceServer::sio(&args).await;
     for mut target in [Target::Ours(ours), Target::Reference(Box::new(reference))] {
         let label = target.label();
-        let host = target.url().replace("http://", "");
-        let (session, id) = raw_polling_socket(&mut target).await;
+        let (host, session, id) = target.raw_polling_socket().await;
         http::request(&host, "POST", &session, &[], "42/other,[\"x\"]").await;
         let reason = target.disconnected(&id).await;
         assert_eq!(reason, "forced server close", "{label}, between polls");
-        let (session, id) = raw_polling_socket(&mut target).await;
+        let (host, session, id) = target.raw_polling_socket().await;
         let waiting = tokio::spawn({
             let (host, session) = (host.clone(), session.clone());
             async move { http::request(&host, "GET", &session, &[], "").await }

@@ -150,17 +150,7 @@ async fn undecodable_websocket_frame(target: &mut Target) {
 /// `parse error`, and the session is gone (a poll is refused with `Session ID unknown`). The
 /// POST itself is answered `200 ok` by the reference and `400` by us (docs/architecture.md).
 async fn undecodable_polling_payload(target: &mut Target) {
-    let host = target.url().replace("http://", "");
-    let path = "/socket.io/?EIO=4&transport=polling";
-    let open = http::request(&host, "GET", path, &[], "").await;
-    let handshake: Value = serde_json::from_str(&open.body[1..]).expect("an open packet");
-    let session = format!("{path}&sid={}", handshake["sid"].as_str().expect("sid"));
-    let posted = http::request(&host, "POST", &session, &[], "40").await;
-    assert_eq!((posted.status, posted.body.as_str()), (200, "ok"));
-    let reply = http::request(&host, "GET", &session, &[], "").await;
-    let payload: Value = serde_json::from_str(&reply.body[2..]).expect("a CONNECT reply");
-    let id = payload["sid"].as_str().expect("a sid").to_owned();
-    target.connected(&id).await;
+    let (host, session, id) = target.raw_polling_socket().await;
     let garbage = http::request(&host, "POST", &session, &[], "x").await;
     let what = format!("{}: {garbage:?}", target.label());
     assert_eq!(target.disconnected(&id).await, "parse error", "{what}");

@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use e2e::{ReferenceServer, TIMEOUT};
+use e2e::{http, ReferenceServer, TIMEOUT};
+use serde_json::Value;
 
 use super::Server;
 
@@ -83,5 +84,22 @@ impl Target {
                     .all(|e| !(e["ev"] == "disconnect" && e["id"] == id)));
             }
         }
+    }
+
+    /// A socket on `/` over bare long-polling requests (for what no official client sends):
+    /// the host, the query of the session's requests, and the socket id.
+    pub(crate) async fn raw_polling_socket(&mut self) -> (String, String, String) {
+        let host = self.url().replace("http://", "");
+        let path = "/socket.io/?EIO=4&transport=polling";
+        let open = http::request(&host, "GET", path, &[], "").await;
+        let handshake: Value = serde_json::from_str(&open.body[1..]).expect("an open packet");
+        let session = format!("{path}&sid={}", handshake["sid"].as_str().expect("sid"));
+        let posted = http::request(&host, "POST", &session, &[], "40").await;
+        assert_eq!((posted.status, posted.body.as_str()), (200, "ok"));
+        let reply = http::request(&host, "GET", &session, &[], "").await;
+        let payload: Value = serde_json::from_str(&reply.body[2..]).expect("a CONNECT reply");
+        let id = payload["sid"].as_str().expect("a sid").to_owned();
+        self.connected(&id).await;
+        (host, session, id)
     }
 }
