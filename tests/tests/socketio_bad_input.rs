@@ -32,6 +32,12 @@ struct Case {
     /// (engine.io/build/socket.js:487, transports/websocket.js:90), which ends the sockets
     /// first. So the reference's sockets see `forced close`, and ours do too.
     reference: Option<&'static str>,
+    /// An invalid state: over long-polling the reason depends on whether the client's next
+    /// poll is already waiting when the packet is read (`forced close`) or not yet (`forced
+    /// server close`), on the reference as on ours (pinned by
+    /// `an_invalid_state_on_polling_ends_as_the_transport_allows`); the official client's next
+    /// poll races with its POST.
+    between_polls: bool,
 }
 
 fn cases() -> Vec<Case> {
@@ -49,12 +55,14 @@ fn cases() -> Vec<Case> {
         sends,
         reason,
         reference: None,
+        between_polls: false,
     };
     let invalid_state = |what, sends| Case {
         what,
         sends,
         reason: Some("forced close"),
         reference: None,
+        between_polls: true,
     };
     vec![
         case("unknown packet type", vec![Text("9")], Some("forced close")),
@@ -179,7 +187,8 @@ async fn run(mut target: Target, transport: &str) {
         match reason {
             Some(reason) => match target.ended(&id).await {
                 Some(got) => {
-                    if got != reason {
+                    let raced = case.between_polls && transport == "polling";
+                    if got != reason && !(raced && got == "forced server close") {
                         mismatches.push(format!("{what}: expected {reason:?}, got {got:?}"));
                     }
                     let closed = raw_event(&mut raw, "close", &name).await;
