@@ -7,21 +7,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{call, connected, poll, post};
+use common::{call, connected, poll, post, quiet_server, settle};
 use http::Method;
 use socketio::server::{AckError, DisconnectReason, Event, Socket, SocketIo};
 use tokio::sync::mpsc;
-
-fn server() -> SocketIo {
-    SocketIo::builder()
-        .ping_interval(Duration::from_secs(10))
-        .build()
-}
-
-/// Lets the connection's task handle what was posted (time is paused: only tasks run).
-async fn settle() {
-    tokio::time::sleep(Duration::from_millis(10)).await;
-}
 
 /// The server's sockets of the main namespace, in the order they connected.
 fn sockets_of(io: &SocketIo) -> mpsc::UnboundedReceiver<Socket> {
@@ -42,7 +31,7 @@ async fn pending_poll(io: &SocketIo, sid: &str) -> tokio::task::JoinHandle<Strin
 
 #[tokio::test(start_paused = true)]
 async fn volatile_packets_are_dropped_unless_the_transport_is_writable() {
-    let io = server();
+    let io = quiet_server();
     let mut sockets = sockets_of(&io);
     let sid = connected(&io, "/").await;
     let socket = sockets.recv().await.unwrap();
@@ -78,7 +67,7 @@ fn events(body: &str) -> Vec<String> {
 
 #[tokio::test(start_paused = true)]
 async fn a_sockets_operators_never_reach_itself_and_keep_their_flags() {
-    let io = server();
+    let io = quiet_server();
     let mut sockets = sockets_of(&io);
     let mut sids = Vec::new();
     let mut all = Vec::new();
@@ -131,7 +120,7 @@ fn ack_id(event: &str) -> String {
 
 #[tokio::test(start_paused = true)]
 async fn a_socket_timeout_bounds_the_wait_for_its_ack() {
-    let io = server();
+    let io = quiet_server();
     let mut sockets = sockets_of(&io);
     let sid = connected(&io, "/").await;
     let socket = sockets.recv().await.unwrap();
@@ -153,7 +142,7 @@ async fn a_socket_timeout_bounds_the_wait_for_its_ack() {
 
 #[tokio::test(start_paused = true)]
 async fn a_broadcast_ack_answer_of_the_wrong_shape_fails_the_call_without_waiting() {
-    let io = server();
+    let io = quiet_server();
     let first = connected(&io, "/").await;
     let second = connected(&io, "/").await;
     let operator = io.of("/").operator().timeout(Duration::from_secs(60));
@@ -260,7 +249,7 @@ async fn poll_encoding(io: &SocketIo, sid: &str) -> Option<String> {
 /// is, while the same packet sent by default is compressed, as Node's `httpCompression` does.
 #[tokio::test(start_paused = true)]
 async fn the_compress_flag_decides_whether_a_polling_response_is_compressed() {
-    let io = server();
+    let io = quiet_server();
     let mut sockets = sockets_of(&io);
     let sid = connected(&io, "/").await;
     let socket = sockets.recv().await.unwrap();

@@ -5,28 +5,16 @@
 mod common;
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use common::{connected, open, poll, post};
+use common::{connected, open, poll, post, quiet_server, settle};
 use serde::{Deserialize, Serialize};
 use socketio::adapter::{Adapter, AdapterFactory, BoxFuture};
 use socketio::server::{Event, RemoteSocket, Socket, SocketIo};
 use socketio::Namespace;
 
-/// Lets the connection's task handle what was posted (time is paused: only tasks run).
-async fn settle() {
-    tokio::time::sleep(Duration::from_millis(10)).await;
-}
-
-fn server() -> SocketIo {
-    SocketIo::builder()
-        .ping_interval(Duration::from_secs(10))
-        .build()
-}
-
 #[tokio::test(start_paused = true)]
 async fn dynamic_children_share_the_parents_hooks() {
-    let io = server();
+    let io = quiet_server();
     let parent = io.of_pattern(r"^/room-\d+$").unwrap();
     parent.use_middleware(|socket: Socket| async move {
         match socket.handshake().auth["ok"].as_bool() {
@@ -128,7 +116,7 @@ async fn without_cleanup_an_empty_child_stays() {
 
 #[tokio::test(start_paused = true)]
 async fn catch_all_handlers_see_incoming_and_outgoing_events() {
-    let io = server();
+    let io = quiet_server();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
     io.of("/").on_connection(move |socket: Socket| {
@@ -156,7 +144,7 @@ async fn catch_all_handlers_see_incoming_and_outgoing_events() {
 
 #[tokio::test(start_paused = true)]
 async fn event_middleware_refusal_goes_to_on_error_and_keeps_the_socket() {
-    let io = server();
+    let io = quiet_server();
     io.of("/").on_connection(|socket: Socket| {
         socket.use_middleware(|_s: &Socket, e: &Event| match e.name() {
             "forbidden" => Err("not allowed".to_owned()),
@@ -189,7 +177,7 @@ struct Profile {
 
 #[tokio::test(start_paused = true)]
 async fn typed_data_and_server_wide_operations() {
-    let io = server();
+    let io = quiet_server();
     io.of("/").on_connection(|socket: Socket| {
         let level = u8::try_from(socket.nsp().socket_count()).unwrap();
         socket

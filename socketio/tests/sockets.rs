@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use common::{connected, open, poll, post};
+use common::{connected, open, poll, post, quiet_server, settle};
 use http::{Method, Request};
 use http_body_util::{BodyExt, Full};
 use serde_json::{json, Value};
@@ -19,24 +19,13 @@ use tokio::sync::mpsc;
 
 type Log = Arc<Mutex<Vec<String>>>;
 
-fn server() -> SocketIo {
-    SocketIo::builder()
-        .ping_interval(Duration::from_secs(10))
-        .build()
-}
-
-/// Lets the connection's task handle what was posted (time is paused: only tasks run).
-async fn settle() {
-    tokio::time::sleep(Duration::from_millis(10)).await;
-}
-
 fn entries(log: &Log) -> Vec<String> {
     std::mem::take(&mut *log.lock().unwrap())
 }
 
 #[tokio::test(start_paused = true)]
 async fn disconnecting_sees_the_rooms_then_disconnect_sees_them_left() {
-    let io = server();
+    let io = quiet_server();
     let log = Log::default();
     let hooks = log.clone();
     io.of("/").on_connection(move |socket: Socket| {
@@ -92,7 +81,7 @@ async fn disconnecting_sees_the_rooms_then_disconnect_sees_them_left() {
 
 #[tokio::test(start_paused = true)]
 async fn connect_middlewares_run_in_order_and_a_refusal_stops_the_rest() {
-    let io = server();
+    let io = quiet_server();
     let log = Log::default();
     let nsp = io.of("/orders");
     for (name, refuses) in [("first", false), ("second", true), ("third", false)] {
@@ -131,7 +120,7 @@ async fn connect_middlewares_run_in_order_and_a_refusal_stops_the_rest() {
 
 #[tokio::test(start_paused = true)]
 async fn catch_all_runs_before_middlewares_and_every_handler_gets_the_event() {
-    let io = server();
+    let io = quiet_server();
     let log = Log::default();
     let hooks = log.clone();
     io.of("/").on_connection(move |socket: Socket| {
@@ -249,7 +238,7 @@ async fn the_handshake_has_every_field_of_the_reference() {
         ("user-agent", "u1"),
         ("user-agent", "u2"),
     ];
-    let (handshake, before, after) = handshake_of(&server(), &headers).await;
+    let (handshake, before, after) = handshake_of(&quiet_server(), &headers).await;
     let issued = handshake["issued"].as_u64().unwrap();
     assert!(
         (before..=after).contains(&issued),
@@ -284,7 +273,7 @@ async fn the_handshake_has_every_field_of_the_reference() {
     });
     assert_eq!(handshake, expected);
     // Without an Origin header, the request is not cross-domain.
-    let (handshake, _, _) = handshake_of(&server(), &[("user-agent", "u1")]).await;
+    let (handshake, _, _) = handshake_of(&quiet_server(), &[("user-agent", "u1")]).await;
     assert_eq!(handshake["xdomain"], false);
     assert_eq!(handshake["headers"], json!({"user-agent": "u1"}));
 }
@@ -294,7 +283,7 @@ async fn the_handshake_has_every_field_of_the_reference() {
 /// waits), `forced server close` when the close has to wait for the client's next poll.
 #[tokio::test(start_paused = true)]
 async fn an_invalid_state_ends_with_the_reason_the_transport_allows() {
-    let io = server();
+    let io = quiet_server();
     let (tx, mut reasons) = mpsc::unbounded_channel();
     io.of("/").on_connection(move |socket: Socket| {
         let tx = tx.clone();

@@ -1,6 +1,8 @@
 //! Shared helpers of the service tests: in-memory polling requests.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use http::{Method, Request};
 use http_body_util::{BodyExt, Full};
@@ -47,4 +49,16 @@ pub async fn connected(io: &SocketIo, namespace: &str) -> String {
     let reply = poll(io, &sid).await;
     assert!(reply.starts_with(&connect), "{reply}");
     sid
+}
+
+/// A server whose heartbeat stays out of the way of a test (a ping every 10 s).
+pub fn quiet_server() -> SocketIo {
+    SocketIo::builder()
+        .ping_interval(Duration::from_secs(10))
+        .build()
+}
+
+/// Lets the connection's task handle what was posted (time is paused: only tasks run).
+pub async fn settle() {
+    tokio::time::sleep(Duration::from_millis(10)).await;
 }
