@@ -11,19 +11,9 @@ use common::net::{exchange, http, listen, recv, try_ws, Client};
 use common::*;
 use engineio::DisconnectReason;
 use futures_util::SinkExt;
-use http::{header, Request};
+use http::Request;
 use http_body_util::Full;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as Ws};
-
-fn ws_handshake_request() -> Request<Full<Bytes>> {
-    Request::get("/engine.io/?EIO=4&transport=websocket")
-        .header(header::UPGRADE, "websocket")
-        .header(header::CONNECTION, "Upgrade")
-        .header(header::SEC_WEBSOCKET_VERSION, "13")
-        .header(header::SEC_WEBSOCKET_KEY, "dGhlIHNhbXBsZSBub25jZQ==")
-        .body(Full::new(Bytes::new()))
-        .unwrap()
-}
 
 fn assert_shutting_down(reply: &Reply) {
     assert_eq!(reply.status, 503, "{}", reply.body);
@@ -40,7 +30,7 @@ async fn close_refuses_new_sessions_on_every_path() {
     let sid = open(&server).await;
     server.close();
     assert_shutting_down(&get(&server, "EIO=4&transport=polling").await);
-    let websocket = reply(server.handle(ws_handshake_request()).await).await;
+    let websocket = reply(server.handle(ws_request("EIO=4&transport=websocket")).await).await;
     assert_eq!(websocket.status, 503);
     assert_eq!(websocket.body, "Server shutting down");
     assert_eq!(websocket.headers["connection"], "close");

@@ -125,15 +125,6 @@ async fn a_preflight_from_a_foreign_origin_gets_no_allow_origin() {
 #[tokio::test(start_paused = true)]
 async fn refused_websocket_requests_through_handle() {
     let (server, _rx) = server(refusing_hook());
-    let websocket = |query: &str| {
-        Request::get(format!("/engine.io/?{query}"))
-            .header(header::UPGRADE, "websocket")
-            .header(header::CONNECTION, "Upgrade")
-            .header(header::SEC_WEBSOCKET_VERSION, "13")
-            .header(header::SEC_WEBSOCKET_KEY, "dGhlIHNhbXBsZSBub25jZQ==")
-            .body(Full::new(Bytes::new()))
-            .unwrap()
-    };
     for (query, message) in [
         ("EIO=4&transport=websocket&token=bad", "bad token"),
         ("EIO=4&transport=websocket&sid=nope", "Session ID unknown"),
@@ -143,7 +134,7 @@ async fn refused_websocket_requests_through_handle() {
             "Unsupported protocol version",
         ),
     ] {
-        let reply = reply(server.handle(websocket(query)).await).await;
+        let reply = reply(server.handle(ws_request(query)).await).await;
         assert_eq!(
             (reply.status, reply.body.as_str()),
             (400, message),

@@ -4,18 +4,13 @@
 
 mod common;
 
-use std::time::Duration;
-
+use common::net::{recv, Client};
 use common::*;
 use engineio::server::serve;
 use engineio::DisconnectReason;
-use futures_util::{SinkExt, StreamExt};
-use tokio::net::TcpStream;
+use futures_util::SinkExt;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message as Ws;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 async fn listen(server: &Server) -> u16 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -31,18 +26,6 @@ async fn connect(port: u16, sid: Option<&str>) -> Client {
         .await
         .expect("websocket")
         .0
-}
-
-/// The next data or close frame, within a few seconds.
-async fn recv(client: &mut Client) -> Option<Ws> {
-    loop {
-        let frame = tokio::time::timeout(Duration::from_secs(5), client.next()).await;
-        match frame.expect("a frame in time") {
-            Some(Ok(Ws::Ping(_) | Ws::Pong(_))) => continue,
-            Some(Ok(frame)) => return Some(frame),
-            _ => return None,
-        }
-    }
 }
 
 async fn send(client: &mut Client, text: &str) {

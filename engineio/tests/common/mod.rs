@@ -85,6 +85,18 @@ pub fn origin_checked() -> Builder {
     })
 }
 
+/// A WebSocket handshake request for `/engine.io/?{query}`, as `handle` gets it in memory.
+pub fn ws_request(query: &str) -> Request<Full<Bytes>> {
+    use http::header;
+    Request::get(format!("/engine.io/?{query}"))
+        .header(header::UPGRADE, "websocket")
+        .header(header::CONNECTION, "Upgrade")
+        .header(header::SEC_WEBSOCKET_VERSION, "13")
+        .header(header::SEC_WEBSOCKET_KEY, "dGhlIHNhbXBsZSBub25jZQ==")
+        .body(Full::new(Bytes::new()))
+        .unwrap()
+}
+
 pub struct Reply {
     pub status: u16,
     pub headers: http::HeaderMap,
