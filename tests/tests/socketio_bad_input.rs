@@ -10,7 +10,6 @@ use std::time::Duration;
 use common_sio::{connect, emit_ack, Target};
 use e2e::{b64, http, NodeDriver, ReferenceServer, TIMEOUT};
 use serde_json::{json, Value};
-use socketio::server::{Event, Socket};
 
 /// What a case sends after its CONNECT.
 #[derive(Clone, Copy)]
@@ -110,21 +109,6 @@ fn cases() -> Vec<Case> {
         ),
         case("ack for an unknown id", vec![Text("3/,99[\"x\"]")], None),
     ]
-}
-
-/// Our server: `/` watched; an event with an ack is acked with its arguments.
-async fn our_server() -> Target {
-    let server = common_sio::start().await;
-    server.watch("/");
-    server.io.of("/").on_connection(|socket: Socket| {
-        socket.on("ack-me", |_: &Socket, event: Event| {
-            let args = event.payload().clone();
-            if let Some(ack) = event.into_ack() {
-                ack.send_payload(args).expect("ack sent");
-            }
-        });
-    });
-    Target::Ours(server)
 }
 
 /// The next event `ev` of the raw socket `name`.
@@ -239,12 +223,12 @@ async fn run(mut target: Target, transport: &str) {
 
 #[tokio::test]
 async fn bad_input_over_websocket_ends_only_that_connection() {
-    run(our_server().await, "websocket").await;
+    run(Target::ours().await, "websocket").await;
 }
 
 #[tokio::test]
 async fn bad_input_over_polling_ends_only_that_connection() {
-    run(our_server().await, "polling").await;
+    run(Target::ours().await, "polling").await;
 }
 
 /// The same cases against the Node reference server: the reasons above are its reasons.

@@ -13,7 +13,6 @@ mod common_sio;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use socketio::server::{Event, Socket};
 use tokio_tungstenite::tungstenite::Message as Ws;
 
 use common_sio::{connect, emit_ack, named, Target};
@@ -25,18 +24,8 @@ const OVER_MAX_PAYLOAD: usize = 1_000_001;
 /// Our server (conformance timings, `/` watched, events with an ack acked with their
 /// arguments), then the Node reference server (which acks the same way).
 async fn targets() -> [Target; 2] {
-    let server = common_sio::start().await;
-    server.watch("/");
-    server.io.of("/").on_connection(|socket: Socket| {
-        socket.on("ack-me", |_: &Socket, event: Event| {
-            let args = event.payload().clone();
-            if let Some(ack) = event.into_ack() {
-                ack.send_payload(args).expect("ack sent");
-            }
-        });
-    });
     let reference = ReferenceServer::sio(&["--ping-timeout", "1000"]).await;
-    [Target::Ours(server), Target::Reference(Box::new(reference))]
+    [Target::ours().await, Target::Reference(Box::new(reference))]
 }
 
 /// A bystander on `/` of `target`: the driver, and its socket id.

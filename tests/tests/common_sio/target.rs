@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use e2e::{http, ReferenceServer, TIMEOUT};
 use serde_json::Value;
+use socketio::server::{Event, Socket};
 
 use super::Server;
 
@@ -15,6 +16,22 @@ pub(crate) enum Target {
 }
 
 impl Target {
+    /// Our server with the reference server's test behaviour: `/` watched, and an event
+    /// `ack-me` acked with its arguments.
+    pub(crate) async fn ours() -> Self {
+        let server = super::start().await;
+        server.watch("/");
+        server.io.of("/").on_connection(|socket: Socket| {
+            socket.on("ack-me", |_: &Socket, event: Event| {
+                let args = event.payload().clone();
+                if let Some(ack) = event.into_ack() {
+                    ack.send_payload(args).expect("ack sent");
+                }
+            });
+        });
+        Target::Ours(server)
+    }
+
     /// `ours` or `reference`, for messages.
     pub(crate) fn label(&self) -> &'static str {
         match self {
