@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use thiserror::Error;
 
-use crate::packet::{Namespace, Packet};
+use crate::packet::{NamespaceName, Packet};
 use crate::payload::Payload;
 use crate::room::Room;
 
@@ -134,7 +134,7 @@ impl std::fmt::Debug for ServerReplies {
 /// The namespace as an adapter sees it: where operations from other nodes are applied.
 pub trait LocalNamespace: Send + Sync + 'static {
     /// The namespace's name.
-    fn name(&self) -> &Namespace;
+    fn name(&self) -> &NamespaceName;
     /// Delivers a packet to the local sockets `opts` selects.
     fn broadcast(&self, packet: &Packet, opts: &BroadcastOptions);
     /// Makes the selected local sockets join rooms.
@@ -279,11 +279,11 @@ impl Adapter for MemoryAdapter {}
 /// Makes the adapter of each namespace.
 pub trait AdapterFactory: Send + Sync + 'static {
     /// The adapter for `namespace`.
-    fn create(&self, namespace: &Namespace) -> Box<dyn Adapter>;
+    fn create(&self, namespace: &NamespaceName) -> Box<dyn Adapter>;
 }
 
 impl AdapterFactory for MemoryAdapter {
-    fn create(&self, _namespace: &Namespace) -> Box<dyn Adapter> {
+    fn create(&self, _namespace: &NamespaceName) -> Box<dyn Adapter> {
         Box::new(MemoryAdapter)
     }
 }

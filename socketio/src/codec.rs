@@ -23,11 +23,11 @@ mod proptests;
 ///
 /// ```
 /// use socketio::binary::Binary;
-/// use socketio::packet::{Namespace, Packet};
+/// use socketio::packet::{NamespaceName, Packet};
 /// use socketio::payload::to_payload;
 ///
 /// let args = to_payload(&(Binary::from_static(b"\x01\x02"),))?;
-/// let encoded = Packet::event(Namespace::new("/admin")?, "x", args).encode();
+/// let encoded = Packet::event(NamespaceName::new("/admin")?, "x", args).encode();
 /// assert_eq!(encoded.text().as_str(), r#"51-/admin,["x",{"_placeholder":true,"num":0}]"#);
 /// assert_eq!(encoded.messages().count(), 2);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -71,9 +71,9 @@ impl Packet {
     ///
     /// ```
     /// use serde_json::json;
-    /// use socketio::packet::{Namespace, Packet};
+    /// use socketio::packet::{NamespaceName, Packet};
     ///
-    /// let admin = Namespace::new("/admin")?;
+    /// let admin = NamespaceName::new("/admin")?;
     /// let connect = Packet::connect(admin.clone(), Some(json!({"token": "123"})));
     /// assert_eq!(connect.encode().text().as_str(), r#"0/admin,{"token":"123"}"#);
     /// assert_eq!(Packet::disconnect(admin).encode().text().as_str(), "1/admin,");

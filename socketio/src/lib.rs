@@ -9,11 +9,11 @@
 //! - [`parser`] and [`decoder`]: decoding text messages and reassembling attachments.
 //!
 //! ```
-//! use socketio::{from_payload, to_payload, Binary, Decoder, Namespace, Packet};
+//! use socketio::{from_payload, to_payload, Binary, Decoder, NamespaceName, Packet};
 //!
 //! // Server side: encode once, send the messages to every recipient.
 //! let args = to_payload(&("report.pdf", Binary::from(vec![0x25, 0x50])))?;
-//! let encoded = Packet::event(Namespace::root(), "file", args).encode();
+//! let encoded = Packet::event(NamespaceName::root(), "file", args).encode();
 //! assert_eq!(
 //!     encoded.text().as_str(),
 //!     r#"51-["file","report.pdf",{"_placeholder":true,"num":0}]"#,
@@ -48,7 +48,7 @@ pub use adapter::{Adapter, AdapterFactory, BroadcastOptions, MemoryAdapter};
 pub use binary::Binary;
 pub use codec::EncodedPacket;
 pub use decoder::{Decoder, DecoderConfig};
-pub use packet::{Namespace, Packet, PacketKind, PacketType};
+pub use packet::{NamespaceName, Packet, PacketKind, PacketType};
 pub use parser::ParseError;
 pub use payload::{from_payload, to_payload, Payload, PayloadError};
 

@@ -112,13 +112,13 @@ impl fmt::Display for PacketType {
 /// decode differently. Cloning is cheap: the name is shared.
 ///
 /// ```
-/// use socketio::packet::Namespace;
-/// assert_eq!(Namespace::new("/admin").map(|n| n.is_root()), Ok(false));
-/// assert!(Namespace::new("admin").is_err());
-/// assert!(Namespace::default().is_root());
+/// use socketio::packet::NamespaceName;
+/// assert_eq!(NamespaceName::new("/admin").map(|n| n.is_root()), Ok(false));
+/// assert!(NamespaceName::new("admin").is_err());
+/// assert!(NamespaceName::default().is_root());
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Namespace(Arc<str>);
+pub struct NamespaceName(Arc<str>);
 
 /// A namespace name that cannot be written in a packet.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -132,7 +132,7 @@ pub enum NamespaceError {
     Comma,
 }
 
-impl Namespace {
+impl NamespaceName {
     /// Checks and wraps a namespace name.
     pub fn new(name: &str) -> Result<Self, NamespaceError> {
         if !name.starts_with('/') {
@@ -165,13 +165,13 @@ impl Namespace {
     }
 }
 
-impl Default for Namespace {
+impl Default for NamespaceName {
     fn default() -> Self {
         Self::root()
     }
 }
 
-impl TryFrom<&str> for Namespace {
+impl TryFrom<&str> for NamespaceName {
     type Error = NamespaceError;
 
     fn try_from(name: &str) -> Result<Self, NamespaceError> {
@@ -179,31 +179,31 @@ impl TryFrom<&str> for Namespace {
     }
 }
 
-impl AsRef<str> for Namespace {
+impl AsRef<str> for NamespaceName {
     fn as_ref(&self) -> &str {
         self.as_str()
     }
 }
 
-impl PartialEq<str> for Namespace {
+impl PartialEq<str> for NamespaceName {
     fn eq(&self, other: &str) -> bool {
         self.as_str() == other
     }
 }
 
-impl PartialEq<&str> for Namespace {
+impl PartialEq<&str> for NamespaceName {
     fn eq(&self, other: &&str) -> bool {
         self.as_str() == *other
     }
 }
 
-impl fmt::Debug for Namespace {
+impl fmt::Debug for NamespaceName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
-impl fmt::Display for Namespace {
+impl fmt::Display for NamespaceName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -242,38 +242,38 @@ pub enum PacketKind {
 ///
 /// ```
 /// use serde_json::json;
-/// use socketio::packet::{Namespace, Packet, PacketType};
+/// use socketio::packet::{NamespaceName, Packet, PacketType};
 ///
-/// let packet = Packet::event(Namespace::root(), "hello", json!([1]).into());
+/// let packet = Packet::event(NamespaceName::root(), "hello", json!([1]).into());
 /// assert_eq!(packet.packet_type(), PacketType::Event);
 /// assert_eq!(packet.encode().text().as_str(), r#"2["hello",1]"#);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Packet {
     /// The namespace the packet belongs to.
-    pub namespace: Namespace,
+    pub namespace: NamespaceName,
     /// The packet kind and its data.
     pub kind: PacketKind,
 }
 
 impl Packet {
     /// A packet of `kind` in `namespace`.
-    pub fn new(namespace: Namespace, kind: PacketKind) -> Self {
+    pub fn new(namespace: NamespaceName, kind: PacketKind) -> Self {
         Self { namespace, kind }
     }
 
     /// A `CONNECT` packet with an optional payload (`auth` or `{"sid": ...}`).
-    pub fn connect(namespace: Namespace, data: Option<Value>) -> Self {
+    pub fn connect(namespace: NamespaceName, data: Option<Value>) -> Self {
         Self::new(namespace, PacketKind::Connect(data))
     }
 
     /// A `DISCONNECT` packet.
-    pub fn disconnect(namespace: Namespace) -> Self {
+    pub fn disconnect(namespace: NamespaceName) -> Self {
         Self::new(namespace, PacketKind::Disconnect)
     }
 
     /// An event without an ack id; `args` that is not an array becomes the only argument.
-    pub fn event(namespace: Namespace, name: impl Into<String>, args: Payload) -> Self {
+    pub fn event(namespace: NamespaceName, name: impl Into<String>, args: Payload) -> Self {
         let name = name.into();
         let args = args.into_args();
         Self::new(
@@ -287,13 +287,13 @@ impl Packet {
     }
 
     /// An ack for event `id`; `args` that is not an array becomes the only argument.
-    pub fn ack(namespace: Namespace, id: u64, args: Payload) -> Self {
+    pub fn ack(namespace: NamespaceName, id: u64, args: Payload) -> Self {
         let args = args.into_args();
         Self::new(namespace, PacketKind::Ack { id, args })
     }
 
     /// A `CONNECT_ERROR` packet with the `{"message": ...}` object the clients expect.
-    pub fn connect_error(namespace: Namespace, message: &str) -> Self {
+    pub fn connect_error(namespace: NamespaceName, message: &str) -> Self {
         let data = serde_json::json!({ "message": message });
         Self::new(namespace, PacketKind::ConnectError(data))
     }
@@ -343,11 +343,14 @@ mod tests {
 
     #[test]
     fn namespace_rules() {
-        assert_eq!(Namespace::new("a"), Err(NamespaceError::MissingSlash));
-        assert_eq!(Namespace::new(""), Err(NamespaceError::MissingSlash));
-        assert_eq!(Namespace::new("/a,b"), Err(NamespaceError::Comma));
-        assert_eq!(Namespace::new("/"), Ok(Namespace::root()));
-        assert_eq!(Namespace::try_from("/chat").map(|n| n == "/chat"), Ok(true));
+        assert_eq!(NamespaceName::new("a"), Err(NamespaceError::MissingSlash));
+        assert_eq!(NamespaceName::new(""), Err(NamespaceError::MissingSlash));
+        assert_eq!(NamespaceName::new("/a,b"), Err(NamespaceError::Comma));
+        assert_eq!(NamespaceName::new("/"), Ok(NamespaceName::root()));
+        assert_eq!(
+            NamespaceName::try_from("/chat").map(|n| n == "/chat"),
+            Ok(true)
+        );
     }
 
     #[test]
@@ -361,10 +364,10 @@ mod tests {
 
     #[test]
     fn constructors_make_argument_arrays() {
-        let packet = Packet::event(Namespace::root(), "x", serde_json::json!("one").into());
+        let packet = Packet::event(NamespaceName::root(), "x", serde_json::json!("one").into());
         let args = packet.payload().map(Payload::value);
         assert_eq!(args, Some(&serde_json::json!(["one"])));
-        let packet = Packet::ack(Namespace::root(), 3, serde_json::json!([1, 2]).into());
+        let packet = Packet::ack(NamespaceName::root(), 3, serde_json::json!([1, 2]).into());
         assert_eq!(
             packet.payload().map(Payload::value),
             Some(&serde_json::json!([1, 2]))

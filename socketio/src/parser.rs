@@ -12,7 +12,7 @@ use serde_json::Value;
 use thiserror::Error;
 
 use crate::decoder::{Decoded, DecoderConfig, PartialPacket, MAX_JSON_DEPTH};
-use crate::packet::{is_reserved_event, Namespace, Packet, PacketKind, PacketType};
+use crate::packet::{is_reserved_event, NamespaceName, Packet, PacketKind, PacketType};
 use crate::payload::{placeholders_in_range, Payload};
 
 #[cfg(test)]
@@ -105,7 +105,7 @@ pub fn decode(text: &str, config: &DecoderConfig) -> Result<Decoded, ParseError>
 struct Header<'a> {
     packet_type: PacketType,
     attachments: usize,
-    namespace: Namespace,
+    namespace: NamespaceName,
     id: Option<u64>,
     data: Option<&'a str>,
 }
@@ -154,13 +154,13 @@ fn attachment_count(text: &str, max: usize) -> Result<(usize, &str), ParseError>
 
 /// Reads `/<name>,`; like the JavaScript parser, a namespace without its comma runs to the
 /// end, and text that does not start with `/` is in the main namespace.
-fn namespace(text: &str) -> (Namespace, &str) {
+fn namespace(text: &str) -> (NamespaceName, &str) {
     if !text.starts_with('/') {
-        return (Namespace::root(), text);
+        return (NamespaceName::root(), text);
     }
     match text.split_once(',') {
-        Some((name, rest)) => (Namespace::from_wire(name), rest),
-        None => (Namespace::from_wire(text), ""),
+        Some((name, rest)) => (NamespaceName::from_wire(name), rest),
+        None => (NamespaceName::from_wire(text), ""),
     }
 }
 

@@ -10,7 +10,7 @@ use common::{connected, open, poll, post, quiet_server, settle};
 use serde::{Deserialize, Serialize};
 use socketio::adapter::{Adapter, AdapterFactory, BoxFuture};
 use socketio::server::{Event, RemoteSocket, Socket, SocketIo};
-use socketio::Namespace;
+use socketio::NamespaceName;
 
 #[tokio::test(start_paused = true)]
 async fn dynamic_children_share_the_parents_hooks() {
@@ -64,7 +64,7 @@ impl Adapter for ClosingAdapter {
 }
 
 impl AdapterFactory for CountingCloses {
-    fn create(&self, namespace: &Namespace) -> Box<dyn Adapter> {
+    fn create(&self, namespace: &NamespaceName) -> Box<dyn Adapter> {
         let name = namespace.as_str().to_owned();
         let closed = self.clone();
         Box::new(ClosingAdapter { name, closed })

@@ -10,14 +10,14 @@ use redis_common::{eventually, redis_cli, unique_key, REDIS_URL};
 use socketio::adapter::{
     AckSink, Adapter, AdapterFactory, BroadcastOptions, LocalNamespace, ServerReply, SocketData,
 };
-use socketio::packet::{Namespace, Packet};
+use socketio::packet::{NamespaceName, Packet};
 use socketio::room::Room;
 use socketio::Payload;
 use socketio_redis::{Mode, RedisAdapterConfig, RedisAdapterFactory, SubscriptionMode};
 
 /// A namespace with one socket, `sid`, in the given rooms.
 struct OneSocket {
-    name: Namespace,
+    name: NamespaceName,
     rooms: Mutex<Vec<Room>>,
 }
 
@@ -25,14 +25,14 @@ impl OneSocket {
     fn new(name: &str, rooms: &[&str]) -> Arc<Self> {
         let rooms = rooms.iter().map(|r| Room::from(*r)).collect();
         Arc::new(Self {
-            name: Namespace::new(name).expect("a namespace"),
+            name: NamespaceName::new(name).expect("a namespace"),
             rooms: Mutex::new(rooms),
         })
     }
 }
 
 impl LocalNamespace for OneSocket {
-    fn name(&self) -> &Namespace {
+    fn name(&self) -> &NamespaceName {
         &self.name
     }
     fn broadcast(&self, _packet: &Packet, _opts: &BroadcastOptions) {}
@@ -82,7 +82,7 @@ async fn each_server_is_counted_once_per_namespace() {
         let (one, two) = (factory(mode, &key).await, factory(mode, &key).await);
         let mut adapters: Vec<Box<dyn Adapter>> = Vec::new();
         for (factory, nsp) in [(&one, "/"), (&one, "/admin"), (&two, "/")] {
-            let adapter = factory.create(&Namespace::new(nsp).expect("nsp"));
+            let adapter = factory.create(&NamespaceName::new(nsp).expect("nsp"));
             adapter
                 .init(OneSocket::new(nsp, &["sid"]))
                 .await
@@ -119,7 +119,7 @@ async fn dynamic_mode_follows_the_room_hooks_in_order() {
     let channel = |room: &str| format!("{key}#/#{room}#");
     let redis = factory(Mode::Sharded(SubscriptionMode::Dynamic), &key).await;
     let ns = OneSocket::new("/", &["sid"]);
-    let adapter = redis.create(&Namespace::root());
+    let adapter = redis.create(&NamespaceName::root());
     adapter.init(ns.clone()).await.expect("init");
     // Subscribed on creation, unsubscribed on deletion; no channel for a socket's own room.
     adapter.room_created(&Room::from("sid"), true);
@@ -159,12 +159,12 @@ async fn classic_all_rooms_asks_the_other_servers() {
         factory(Mode::Classic, &key).await,
         factory(Mode::Classic, &key).await,
     );
-    let asking = one.create(&Namespace::root());
+    let asking = one.create(&NamespaceName::root());
     asking
         .init(OneSocket::new("/", &["sid", "mine"]))
         .await
         .expect("init");
-    let answering = two.create(&Namespace::root());
+    let answering = two.create(&NamespaceName::root());
     answering
         .init(OneSocket::new("/", &["sid", "theirs"]))
         .await

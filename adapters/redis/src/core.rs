@@ -3,7 +3,7 @@
 use std::sync::{Arc, OnceLock};
 
 use socketio::adapter::LocalNamespace;
-use socketio::packet::Namespace;
+use socketio::packet::NamespaceName;
 
 use crate::config::RedisAdapterConfig;
 use crate::hub::Hub;
@@ -14,7 +14,7 @@ pub(crate) struct Core {
     /// The server's shared connections.
     pub(crate) hub: Arc<Hub>,
     /// The namespace.
-    pub(crate) nsp: Namespace,
+    pub(crate) nsp: NamespaceName,
     /// This node's id in this namespace (each namespace has its own, as in Node).
     pub(crate) uid: String,
     /// The options.
@@ -28,7 +28,7 @@ pub(crate) struct Core {
 impl Core {
     pub(crate) fn new(
         hub: Arc<Hub>,
-        nsp: Namespace,
+        nsp: NamespaceName,
         uid: String,
         config: Arc<RedisAdapterConfig>,
     ) -> Self {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use socketio::adapter::{Adapter, AdapterFactory};
-use socketio::packet::Namespace;
+use socketio::packet::NamespaceName;
 
 use crate::classic::ClassicAdapter;
 use crate::config::{Mode, RedisAdapterConfig};
@@ -59,7 +59,7 @@ impl RedisAdapterFactory {
 }
 
 impl AdapterFactory for RedisAdapterFactory {
-    fn create(&self, namespace: &Namespace) -> Box<dyn Adapter> {
+    fn create(&self, namespace: &NamespaceName) -> Box<dyn Adapter> {
         let (hub, config) = (self.hub.clone(), self.config.clone());
         match self.config.mode {
             Mode::Classic => {

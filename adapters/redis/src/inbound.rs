@@ -13,7 +13,7 @@
 
 use rmpv::Value as Mp;
 use socketio::adapter::{AckEvent, BroadcastOptions};
-use socketio::packet::{Namespace, Packet};
+use socketio::packet::{NamespaceName, Packet};
 use socketio::room::Room;
 use socketio::Payload;
 
@@ -52,7 +52,7 @@ impl ClassicBroadcast {
     }
 
     /// The packet, an event of the receiver's namespace `nsp`, if it is an event.
-    pub(crate) fn into_packet(mut self, nsp: &Namespace) -> Option<Packet> {
+    pub(crate) fn into_packet(mut self, nsp: &NamespaceName) -> Option<Packet> {
         packet_from_mp(nsp, self.0.swap_remove(1))
     }
 }
@@ -119,7 +119,7 @@ pub enum Target {
 }
 
 /// The body of a classic request of type `kind`; `nsp` is the receiver's namespace.
-pub(crate) fn request_body(kind: u64, mut message: Mp, nsp: &Namespace) -> Request {
+pub(crate) fn request_body(kind: u64, mut message: Mp, nsp: &NamespaceName) -> Request {
     match kind {
         request::SOCKETS => Request::Sockets(rooms_from_mp(get(&message, "rooms"))),
         request::ALL_ROOMS => Request::AllRooms,
@@ -259,7 +259,7 @@ fn data_of(message: &mut Mp) -> (Mp, Option<String>) {
 }
 
 /// The body of a sharded message of type `kind`; `nsp` is the receiver's namespace.
-pub(crate) fn cluster_body(kind: u64, mut message: Mp, nsp: &Namespace) -> ClusterBody {
+pub(crate) fn cluster_body(kind: u64, mut message: Mp, nsp: &NamespaceName) -> ClusterBody {
     let (mut data, id) = data_of(&mut message);
     let opts = opts_from_mp(get(&data, "opts"));
     match kind {
@@ -342,13 +342,13 @@ pub fn read(bytes: &[u8]) -> Inbound {
         broadcast: each(&value, read_broadcast),
         request: each(&value, |message| {
             let head = request_head(&message)?;
-            let body = request_body(head.kind, message, &Namespace::root());
+            let body = request_body(head.kind, message, &NamespaceName::root());
             Some((head, body))
         }),
         response: each(&value, classic_answer),
         cluster: each(&value, |message| {
             let head = cluster_head(&message)?;
-            let body = cluster_body(head.kind, message, &Namespace::root());
+            let body = cluster_body(head.kind, message, &NamespaceName::root());
             Some((head, body))
         }),
         cluster_response: each(&value, cluster_answer),
@@ -368,7 +368,7 @@ fn read_broadcast(value: Mp) -> Option<Broadcast> {
         message.nsp(),
         message.opts(),
     );
-    let packet = Namespace::new(&nsp)
+    let packet = NamespaceName::new(&nsp)
         .ok()
         .and_then(|receiver| message.into_packet(&receiver));
     Some(Broadcast {

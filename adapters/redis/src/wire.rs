@@ -2,7 +2,7 @@
 
 use rmpv::Value as Mp;
 use socketio::adapter::{BroadcastFlags, BroadcastOptions, SocketData};
-use socketio::packet::{Namespace, Packet, PacketKind};
+use socketio::packet::{NamespaceName, Packet, PacketKind};
 use socketio::room::Room;
 use socketio::Payload;
 
@@ -26,7 +26,7 @@ pub fn event_data(event: &str, args: &Payload) -> Mp {
 
 /// The packet object of an event: `{type: 2, data: [event, ...args], nsp}`. The classic
 /// adapter sets `nsp`; the `ClusterAdapter` publishes the packet before it gets one.
-pub fn packet_to_mp(packet: &Packet, nsp: Option<&Namespace>) -> Option<Mp> {
+pub fn packet_to_mp(packet: &Packet, nsp: Option<&NamespaceName>) -> Option<Mp> {
     let PacketKind::Event { name, args, .. } = &packet.kind else {
         return None;
     };
@@ -43,7 +43,7 @@ pub fn packet_to_mp(packet: &Packet, nsp: Option<&Namespace>) -> Option<Mp> {
 
 /// An event packet of namespace `nsp` from its wire object; `None` for anything else. The
 /// packet's own `nsp` and `id` are not read: the receiver stamps its namespace and ack id.
-pub(crate) fn packet_from_mp(nsp: &Namespace, mut value: Mp) -> Option<Packet> {
+pub(crate) fn packet_from_mp(nsp: &NamespaceName, mut value: Mp) -> Option<Packet> {
     let kind = get(&value, "type").and_then(Mp::as_u64)?;
     if kind != EVENT && kind != BINARY_EVENT {
         return None;
@@ -181,15 +181,15 @@ mod tests {
             vec![bytes::Bytes::from_static(b"\x01")],
         )
         .expect("payload");
-        let packet = Packet::event(Namespace::root(), "ev", args);
-        let wire = packet_to_mp(&packet, Some(&Namespace::root())).expect("an event");
+        let packet = Packet::event(NamespaceName::root(), "ev", args);
+        let wire = packet_to_mp(&packet, Some(&NamespaceName::root())).expect("an event");
         assert_eq!(
             mp_to_plain_json(wire.clone()),
             json!({"type": 2, "data": ["ev", 1, {"type": "Buffer", "data": [1]}], "nsp": "/"})
         );
         assert_eq!(packet_nsp(&wire), "/");
-        assert_eq!(packet_from_mp(&Namespace::root(), wire), Some(packet));
-        let connect = Packet::connect(Namespace::root(), None);
+        assert_eq!(packet_from_mp(&NamespaceName::root(), wire), Some(packet));
+        let connect = Packet::connect(NamespaceName::root(), None);
         assert_eq!(packet_to_mp(&connect, None), None);
     }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::binary::Binary;
 use crate::decoder::{Decoder, DecoderConfig};
 use crate::packet::strategy;
-use crate::packet::{Namespace, Packet, PacketKind};
+use crate::packet::{NamespaceName, Packet, PacketKind};
 use crate::payload::{from_payload, to_payload};
 
 /// Feeds every message of `packet`'s encoding to a fresh decoder and returns the packets it
@@ -102,7 +102,7 @@ proptest! {
         let args = to_payload(&[Binary::from(data.clone())]);
         prop_assert!(args.is_ok());
         let Ok(args) = args else { return Ok(()) };
-        let packet = Packet::ack(Namespace::root(), id, args);
+        let packet = Packet::ack(NamespaceName::root(), id, args);
         let packets = round_trip(&packet);
         let args = packets.first().and_then(Packet::payload);
         let decoded = args.map(|args| args.arg::<Binary>(0));

@@ -12,7 +12,7 @@ use proptest::option;
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
-use crate::packet::{is_reserved_event, Namespace, Packet, PacketKind};
+use crate::packet::{is_reserved_event, NamespaceName, Packet, PacketKind};
 use crate::payload::Payload;
 
 /// A JSON tree whose leaves may be binary, before placeholders are numbered.
@@ -102,11 +102,11 @@ pub(crate) fn args() -> impl Strategy<Value = Payload> {
 }
 
 /// A namespace, often the main one.
-pub(crate) fn namespace() -> impl Strategy<Value = Namespace> {
+pub(crate) fn namespace() -> impl Strategy<Value = NamespaceName> {
     prop_oneof![
-        Just(Namespace::root()),
-        "/[a-z]{0,6}".prop_filter_map("valid", |name| Namespace::new(&name).ok()),
-        "/[^,]{0,8}".prop_filter_map("valid", |name| Namespace::new(&name).ok()),
+        Just(NamespaceName::root()),
+        "/[a-z]{0,6}".prop_filter_map("valid", |name| NamespaceName::new(&name).ok()),
+        "/[^,]{0,8}".prop_filter_map("valid", |name| NamespaceName::new(&name).ok()),
     ]
 }
 

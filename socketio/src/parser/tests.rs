@@ -6,16 +6,16 @@ use serde_json::{json, Value};
 
 use crate::decoder::Decoder;
 use crate::decoder::{Decoded, DecoderConfig};
-use crate::packet::{Namespace, Packet, PacketKind, PacketType};
+use crate::packet::{NamespaceName, Packet, PacketKind, PacketType};
 use crate::parser::{decode, ParseError};
 use crate::payload::Payload;
 
-fn root() -> Namespace {
-    Namespace::root()
+fn root() -> NamespaceName {
+    NamespaceName::root()
 }
 
-fn admin() -> Namespace {
-    Namespace::from_wire("/admin")
+fn admin() -> NamespaceName {
+    NamespaceName::from_wire("/admin")
 }
 
 fn placeholder(num: u64) -> Value {
@@ -23,7 +23,7 @@ fn placeholder(num: u64) -> Value {
 }
 
 fn event(
-    namespace: Namespace,
+    namespace: NamespaceName,
     name: &str,
     args: Value,
     attachments: &[&'static [u8]],
@@ -41,7 +41,7 @@ fn event(
     )
 }
 
-fn ack(namespace: Namespace, id: u64, args: Value, attachments: &[&'static [u8]]) -> Packet {
+fn ack(namespace: NamespaceName, id: u64, args: Value, attachments: &[&'static [u8]]) -> Packet {
     let attachments = attachments.iter().map(|b| Bytes::from_static(b)).collect();
     Packet::ack(namespace, id, Payload::from_parts(args, attachments))
 }

@@ -12,12 +12,12 @@ use super::reason::DisconnectReason;
 use super::socket::Socket;
 use super::IoInner;
 use crate::decoder::{Decoder, DecoderConfig};
-use crate::packet::{Namespace, Packet, PacketKind};
+use crate::packet::{NamespaceName, Packet, PacketKind};
 
 /// The shared side of a connection: its Engine.IO socket and its namespace sockets.
 pub(crate) struct Client {
     pub(crate) engine: EngineSocket,
-    sockets: Mutex<HashMap<Namespace, Socket>>,
+    sockets: Mutex<HashMap<NamespaceName, Socket>>,
 }
 
 /// What the connection's driver task owns: the shared client and the packet decoder.
@@ -33,11 +33,11 @@ pub(crate) struct ClientHandler {
 }
 
 impl Client {
-    fn sockets(&self) -> MutexGuard<'_, HashMap<Namespace, Socket>> {
+    fn sockets(&self) -> MutexGuard<'_, HashMap<NamespaceName, Socket>> {
         self.sockets.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(crate) fn forget(&self, namespace: &Namespace) {
+    pub(crate) fn forget(&self, namespace: &NamespaceName) {
         self.sockets().remove(namespace);
     }
 
@@ -141,7 +141,7 @@ impl Connection {
         }
     }
 
-    fn connect(&mut self, name: Namespace, auth: Option<Value>) {
+    fn connect(&mut self, name: NamespaceName, auth: Option<Value>) {
         let auth = auth.unwrap_or_else(|| json!({}));
         let Some(ns) = self
             .io

@@ -14,7 +14,7 @@ use engineio::server::SendOptions;
 
 use crate::adapter::BroadcastFlags;
 use crate::codec::EncodedPacket;
-use crate::packet::{is_reserved_event, Namespace, Packet, PacketKind};
+use crate::packet::{is_reserved_event, NamespaceName, Packet, PacketKind};
 use crate::payload::{to_payload, Payload, PayloadError};
 
 /// An event could not be emitted.
@@ -182,7 +182,7 @@ impl Socket {
 
 /// Builds an EVENT packet, refusing reserved names.
 pub(crate) fn event_packet<T: Serialize + ?Sized>(
-    namespace: &Namespace,
+    namespace: &NamespaceName,
     event: &str,
     args: &T,
     ack: Option<u64>,

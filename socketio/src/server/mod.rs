@@ -60,9 +60,9 @@ use client::ClientHandler;
 use config::Config;
 use namespace::{NsInner, Parent};
 
-use crate::packet::Namespace;
+use crate::packet::NamespaceName;
 
-pub(crate) type Namespaces = RwLock<HashMap<Namespace, Arc<NsInner>>>;
+pub(crate) type Namespaces = RwLock<HashMap<NamespaceName, Arc<NsInner>>>;
 
 pub(crate) struct IoInner {
     pub(crate) config: Config,
@@ -153,7 +153,7 @@ impl SocketIo {
             .parents
             .write()
             .unwrap_or_else(|e| e.into_inner());
-        let name = Namespace::new(&format!("/_{}", parents.len())).unwrap_or_default();
+        let name = NamespaceName::new(&format!("/_{}", parents.len())).unwrap_or_default();
         let parent = Arc::new(Parent::new(accept, NsInner::new(name, &self.inner, None)));
         parents.push(parent.clone());
         Nsp(parent.ns.clone())
@@ -217,7 +217,7 @@ impl SocketIo {
 }
 
 impl IoInner {
-    pub(crate) fn namespace(&self, name: &Namespace) -> Option<Arc<NsInner>> {
+    pub(crate) fn namespace(&self, name: &NamespaceName) -> Option<Arc<NsInner>> {
         let map = self.namespaces.read().unwrap_or_else(|e| e.into_inner());
         map.get(name).cloned()
     }
@@ -225,7 +225,7 @@ impl IoInner {
     /// The namespace a CONNECT asks for: a static one, or a dynamic child created now.
     pub(crate) fn namespace_for(
         self: &Arc<Self>,
-        name: &Namespace,
+        name: &NamespaceName,
         auth: &Value,
     ) -> Option<Arc<NsInner>> {
         if let Some(ns) = self.namespace(name) {
@@ -267,11 +267,11 @@ impl IoInner {
 }
 
 /// A namespace name with its leading `/`; a name that cannot be one becomes `/`.
-fn normalize(name: &str) -> Namespace {
+fn normalize(name: &str) -> NamespaceName {
     let name = if name.starts_with('/') {
         name.to_owned()
     } else {
         format!("/{name}")
     };
-    Namespace::new(&name).unwrap_or_default()
+    NamespaceName::new(&name).unwrap_or_default()
 }

@@ -13,7 +13,7 @@ use super::IoInner;
 use crate::adapter::{
     AckSink, Adapter, BoxFuture, BroadcastOptions, LocalNamespace, ServerReply, SocketData,
 };
-use crate::packet::{Namespace, Packet};
+use crate::packet::{NamespaceName, Packet};
 use crate::payload::Payload;
 use crate::room::{Room, RoomIndex, SocketId};
 
@@ -66,7 +66,7 @@ pub(crate) struct Hooks {
 }
 
 pub(crate) struct NsInner {
-    pub(crate) name: Namespace,
+    pub(crate) name: NamespaceName,
     pub(super) sockets: RwLock<HashMap<SocketId, Socket>>,
     pub(super) rooms: RwLock<RoomIndex>,
     pub(super) hooks: Arc<RwLock<Hooks>>,
@@ -112,7 +112,7 @@ pub(super) fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
 
 impl NsInner {
     pub(crate) fn new(
-        name: Namespace,
+        name: NamespaceName,
         io: &Arc<IoInner>,
         parent: Option<Arc<Parent>>,
     ) -> Arc<Self> {
@@ -271,7 +271,7 @@ impl NsInner {
 }
 
 impl LocalNamespace for NsInner {
-    fn name(&self) -> &Namespace {
+    fn name(&self) -> &NamespaceName {
         &self.name
     }
 

@@ -11,7 +11,7 @@ use super::namespace::{read, write, ConnectError, Middleware, NsInner};
 use super::operator::{BroadcastOperator, IntoRooms};
 use super::socket::Socket;
 use crate::adapter::{AckSink, AdapterError, ServerReplies, ServerReply};
-use crate::packet::Namespace;
+use crate::packet::NamespaceName;
 use crate::payload::{to_payload, Payload, PayloadError};
 use crate::room::Room;
 
@@ -64,7 +64,7 @@ pub struct Nsp(pub(crate) Arc<NsInner>);
 
 impl Nsp {
     /// The namespace's name.
-    pub fn name(&self) -> &Namespace {
+    pub fn name(&self) -> &NamespaceName {
         &self.0.name
     }
 

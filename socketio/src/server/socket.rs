@@ -20,7 +20,7 @@ use super::namespace::NsInner;
 use super::nsp::Nsp;
 use super::operator::IntoRooms;
 use super::reason::DisconnectReason;
-use crate::packet::{Namespace, Packet};
+use crate::packet::{NamespaceName, Packet};
 use crate::payload::{Payload, PayloadError};
 use crate::room::{Room, SocketId};
 
@@ -137,7 +137,7 @@ impl Socket {
     }
 
     /// The namespace's name.
-    pub fn namespace(&self) -> &Namespace {
+    pub fn namespace(&self) -> &NamespaceName {
         &self.0.ns.name
     }
 
