@@ -25,7 +25,8 @@
 //! - `xKR`: `TransportEnded`, on WebSocket when the byte `K` is odd, with the reason `R`;
 //! - `m…`, `M…`: `Send` a text or binary message; `v…`, `V…`: `SendVolatile` one;
 //! - `tN`: `SetTimer` in `N` ms; `t` alone clears it;
-//! - `cR`: `Close` with the reason `R`.
+//! - `cR`: `Close` with the reason `R`;
+//! - `n`: `Signal` (never more `Signal` events than signals).
 //!
 //! After every step the outputs are drained as a driver does, taking the held GET's payload on
 //! `PollReady`. At the end time runs on until the silent client must have been dropped.
@@ -100,6 +101,9 @@ struct Harness {
     closed_events: usize,
     upgrading_events: usize,
     upgraded_events: usize,
+    /// `Signal` inputs fed, and `Signal` events seen: never more events than inputs.
+    signals: usize,
+    signal_events: usize,
     /// A counter that makes every sent message unique.
     serial: u64,
 }
@@ -137,6 +141,8 @@ impl Harness {
             closed_events: 0,
             upgrading_events: 0,
             upgraded_events: 0,
+            signals: 0,
+            signal_events: 0,
             serial: 0,
         };
         if transport == TransportKind::Polling {
@@ -207,6 +213,10 @@ impl Harness {
                 self.feed(Input::SetTimer(at));
             }
             b'c' => self.feed(Input::Close(reason(arg.first()))),
+            b'n' => {
+                self.signals += 1;
+                self.feed(Input::Signal);
+            }
             _ => {}
         }
         self.drain();

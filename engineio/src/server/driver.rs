@@ -260,6 +260,11 @@ impl<H: Handler> Driver<H> {
                     self.handler.on_timer(connection);
                 }
             }
+            Event::Signal => {
+                if let Some(connection) = self.connection.as_mut() {
+                    self.handler.on_signal(connection);
+                }
+            }
             Event::Closed(reason) => {
                 self.closed = true;
                 self.sessions.remove(&self.socket.shared.sid);

@@ -132,6 +132,12 @@ impl<H: Handler> EngineIo<H> {
         }
     }
 
+    /// Waits until every session has ended (after [`EngineIo::close`], for instance); at
+    /// once when there is none.
+    pub async fn closed(&self) {
+        self.inner.sessions.emptied().await;
+    }
+
     /// Answers one request.
     pub async fn handle<B>(&self, request: Request<B>) -> EngineResponse
     where

@@ -9,6 +9,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use tokio::sync::Notify;
+
 use super::driver::Shared;
 use super::error::RequestError;
 
@@ -23,15 +25,36 @@ struct Table {
 
 /// The live sessions of a server, by id. Cloning shares the table.
 #[derive(Clone, Default)]
-pub(crate) struct Sessions(Arc<RwLock<Table>>);
+pub(crate) struct Sessions(Arc<Registry>);
+
+#[derive(Default)]
+struct Registry {
+    table: RwLock<Table>,
+    /// Told each time the last live session goes, so that a close can wait for that.
+    emptied: Notify,
+}
 
 impl Sessions {
     fn read(&self) -> RwLockReadGuard<'_, Table> {
-        self.0.read().unwrap_or_else(|e| e.into_inner())
+        self.0.table.read().unwrap_or_else(|e| e.into_inner())
     }
 
     fn write(&self) -> RwLockWriteGuard<'_, Table> {
-        self.0.write().unwrap_or_else(|e| e.into_inner())
+        self.0.table.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits until no session is live.
+    pub(crate) async fn emptied(&self) {
+        loop {
+            // Registered before the check, so that a removal between the two still wakes it.
+            let notified = self.0.emptied.notified();
+            let mut notified = std::pin::pin!(notified);
+            notified.as_mut().enable();
+            if self.len() == 0 {
+                return;
+            }
+            notified.await;
+        }
     }
 
     pub(crate) fn get(&self, sid: &str) -> Option<Arc<Shared>> {
@@ -66,7 +89,14 @@ impl Sessions {
     }
 
     pub(crate) fn remove(&self, sid: &str) {
-        self.write().live.remove(sid);
+        let empty = {
+            let mut table = self.write();
+            table.live.remove(sid);
+            table.live.is_empty()
+        };
+        if empty {
+            self.0.emptied.notify_waiters();
+        }
     }
 
     /// Refuses every later handshake and returns the sessions to close.

@@ -29,13 +29,12 @@ pub trait Handler: Send + Sync + 'static {
     /// The session ended; its socket can no longer send.
     fn on_close(&self, connection: Self::Connection, reason: DisconnectReason);
     /// The session moved from polling to WebSocket.
-    fn on_upgrade(&self, connection: &mut Self::Connection) {
-        let _ = connection;
-    }
+    fn on_upgrade(&self, _connection: &mut Self::Connection) {}
     /// The deadline set with [`Socket::set_timer`] was reached.
-    fn on_timer(&self, connection: &mut Self::Connection) {
-        let _ = connection;
-    }
+    fn on_timer(&self, _connection: &mut Self::Connection) {}
+    /// Someone called [`Socket::signal`]: work handed to the connection from another task
+    /// waits for it.
+    fn on_signal(&self, _connection: &mut Self::Connection) {}
 }
 
 /// What the client's first request told the server.
@@ -142,10 +141,25 @@ impl Socket {
     }
 
     /// Makes [`Handler::on_timer`] run after `delay` (`None` clears the timer). One timer
-    /// per session, kept in the session's own deadlines: no task or timer per socket.
-    pub fn set_timer(&self, delay: Option<std::time::Duration>) {
-        let deadline = delay.map(|delay| super::driver::now() + delay);
-        let _ = self.shared.input(Input::SetTimer(deadline));
+    /// per session, kept in the session's own deadlines: no task or timer per socket. Fails
+    /// once the session is closing (it will never fire).
+    pub fn set_timer(&self, delay: Option<std::time::Duration>) -> Result<(), SendError> {
+        self.set_deadline(delay.map(|delay| super::driver::now() + delay))
+    }
+
+    /// [`Socket::set_timer`] with an instant of tokio's clock
+    /// (`tokio::time::Instant::now().into_std()` and later), so that tests can pause it.
+    pub fn set_deadline(&self, deadline: Option<std::time::Instant>) -> Result<(), SendError> {
+        self.shared
+            .input(Input::SetTimer(deadline))
+            .map_err(send_error)
+    }
+
+    /// Makes [`Handler::on_signal`] run soon on the session's task, with its connection: the
+    /// way another task hands work to the connection that owns its state. Signals given
+    /// before the handler runs count as one. Fails once the session is closing.
+    pub fn signal(&self) -> Result<(), SendError> {
+        self.shared.input(Input::Signal).map_err(send_error)
     }
 
     /// Whether the client can take a message right now: an idle WebSocket, or a poll waiting

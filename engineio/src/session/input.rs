@@ -36,6 +36,9 @@ pub enum Input {
     SendVolatile(Message),
     /// Sets (or clears) the layer above's own deadline; reaching it gives [`Event::Timer`].
     SetTimer(Option<Instant>),
+    /// The layer above asks to be called on the session's task ([`Event::Signal`]); signals
+    /// given before that event is taken count as one.
+    Signal,
     /// The server closes the session after the client has read what is queued.
     Close(DisconnectReason),
 }
@@ -66,6 +69,8 @@ pub enum Event {
     Upgraded,
     /// The deadline set with [`Input::SetTimer`] was reached.
     Timer,
+    /// The layer above gave [`Input::Signal`].
+    Signal,
     /// The session ended.
     Closed(DisconnectReason),
 }
@@ -121,6 +126,7 @@ impl Session {
                 self.timer = deadline.filter(|_| self.state.is_open());
                 Ok(())
             }
+            Input::Signal => self.signal(),
             Input::Close(reason) => {
                 self.close(now, reason);
                 Ok(())

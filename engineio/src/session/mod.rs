@@ -72,6 +72,8 @@ pub struct Session {
     release_poll: bool,
     /// The layer above's deadline.
     timer: Option<Instant>,
+    /// An [`Event::Signal`] is queued and not taken yet.
+    signalled: bool,
 }
 
 impl Session {
@@ -106,6 +108,7 @@ impl Session {
             ws_close: false,
             release_poll: false,
             timer: None,
+            signalled: false,
         }
     }
 
@@ -165,6 +168,9 @@ impl Session {
     pub fn poll_output(&mut self, now: Instant) -> Output {
         self.on_time(now);
         if let Some(event) = self.events.pop_front() {
+            if event == Event::Signal {
+                self.signalled = false;
+            }
             return Output::Event(event);
         }
         if let Some(packet) = self.next_ws_write(now) {
@@ -380,6 +386,18 @@ impl Session {
             State::WebSocket => true,
             _ => self.state.polling().is_some_and(|p| p.get_pending),
         }
+    }
+
+    /// Queues one [`Event::Signal`] for the layer above, unless one is already waiting.
+    fn signal(&mut self) -> Result<(), SessionError> {
+        if !self.state.is_open() {
+            return Err(SessionError::Closed);
+        }
+        if !self.signalled {
+            self.signalled = true;
+            self.events.push_back(Event::Signal);
+        }
+        Ok(())
     }
 
     /// Queues a message for the client.

@@ -87,6 +87,13 @@ impl Harness {
                 assert!(self.upgrading_events >= 1, "upgraded without Upgrading");
             }
             Event::Timer => {}
+            Event::Signal => {
+                self.signal_events += 1;
+                assert!(
+                    self.signal_events <= self.signals,
+                    "more signal events than signals"
+                );
+            }
             Event::Closed(_) => {
                 assert!(self.session.is_closed(), "Closed event for an open session");
                 self.closed_events += 1;

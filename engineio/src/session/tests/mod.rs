@@ -381,5 +381,22 @@ fn timer_fires_once_and_dies_with_the_session() {
     assert!(!out.contains(&Output::Event(Event::Timer)), "{out:?}");
 }
 
+#[test]
+fn signals_before_the_event_is_taken_count_as_one() {
+    let t0 = Instant::now();
+    let mut s = Session::new("w".into(), &config(), WS, t0);
+    drain(&mut s, t0);
+    s.handle(t0, Input::Signal).unwrap();
+    s.handle(t0, Input::Signal).unwrap();
+    assert_eq!(drain(&mut s, t0), [Output::Event(Event::Signal)]);
+    // Once taken, a new signal gives a new event.
+    s.handle(t0, Input::Signal).unwrap();
+    assert_eq!(drain(&mut s, t0), [Output::Event(Event::Signal)]);
+    s.handle(t0, Input::Close(DisconnectReason::ForcedClose))
+        .unwrap();
+    drain(&mut s, t0);
+    assert_eq!(s.handle(t0, Input::Signal), Err(SessionError::Closed));
+}
+
 mod fuzz;
 mod upgrade;
