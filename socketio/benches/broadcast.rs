@@ -44,7 +44,7 @@ fn broadcast_server() -> SocketIo {
                 return;
             };
             for i in 0..count {
-                let _ = emitter.emit("tick", &(i, now_micros(), PAYLOAD));
+                emitter.emit("tick", &(i, now_micros(), PAYLOAD));
             }
         });
     });

@@ -50,7 +50,7 @@ pub use codec::EncodedPacket;
 pub use decoder::{Decoder, DecoderConfig};
 pub use packet::{NamespaceName, Packet, PacketKind, PacketType};
 pub use parser::ParseError;
-pub use payload::{from_payload, to_payload, Payload, PayloadError};
+pub use payload::{from_payload, to_args, to_payload, Payload, PayloadError};
 
 /// The examples of `docs/guide.md`, compiled and run as doctests.
 #[cfg(all(doctest, feature = "server"))]

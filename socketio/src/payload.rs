@@ -15,8 +15,11 @@ use thiserror::Error;
 
 use crate::binary;
 
+mod args;
 #[cfg(test)]
 mod tests;
+
+pub use args::to_args;
 
 /// The key that marks an object as a placeholder for an attachment.
 pub(crate) const PLACEHOLDER_KEY: &str = "_placeholder";

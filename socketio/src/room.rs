@@ -12,6 +12,28 @@ pub type SocketId = Arc<str>;
 /// A room name.
 pub type Room = Arc<str>;
 
+/// What a join changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Membership {
+    /// The socket was in the room already.
+    Unchanged,
+    /// The socket joined a room that had members.
+    Added,
+    /// The socket joined, and created, the room.
+    NewRoom,
+}
+
+/// What a departure changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Departure {
+    /// The socket was not in the room.
+    NotMember,
+    /// The socket left; others remain.
+    Left,
+    /// The socket was the last member: the room is gone.
+    LastMember,
+}
+
 /// The rooms of a namespace's local sockets.
 ///
 /// ```
@@ -33,55 +55,63 @@ pub struct RoomIndex {
 }
 
 impl RoomIndex {
-    /// Adds a socket to a room; `true` when the room was created by it.
-    pub fn join(&mut self, socket: &SocketId, room: &Room) -> bool {
-        let created = !self.members.contains_key(room);
-        self.members
+    /// Adds a socket to a room.
+    pub fn join(&mut self, socket: &SocketId, room: &Room) -> Membership {
+        let new_room = !self.members.contains_key(room);
+        let added = self
+            .members
             .entry(room.clone())
             .or_default()
             .insert(socket.clone());
+        if !added {
+            return Membership::Unchanged;
+        }
         self.rooms_of
             .entry(socket.clone())
             .or_default()
             .insert(room.clone());
-        created
+        match new_room {
+            true => Membership::NewRoom,
+            false => Membership::Added,
+        }
     }
 
-    /// Removes a socket from a room; `true` when the room was deleted by it.
-    pub fn leave(&mut self, socket: &SocketId, room: &Room) -> bool {
+    /// Removes a socket from a room.
+    pub fn leave(&mut self, socket: &SocketId, room: &Room) -> Departure {
         if let Some(rooms) = self.rooms_of.get_mut(socket) {
             rooms.remove(room);
             if rooms.is_empty() {
                 self.rooms_of.remove(socket);
             }
         }
-        let Some(members) = self.members.get_mut(room) else {
-            return false;
-        };
-        members.remove(socket);
-        let empty = members.is_empty();
-        if empty {
-            self.members.remove(room);
-        }
-        empty
+        self.take_out(socket, room)
     }
 
-    /// Removes a socket from every room; returns the rooms it was in.
-    pub fn leave_all(&mut self, socket: &SocketId) -> Vec<Room> {
-        let rooms: Vec<Room> = self
-            .rooms_of
-            .remove(socket)
-            .map(|rooms| rooms.into_iter().collect())
-            .unwrap_or_default();
-        for room in &rooms {
-            if let Some(members) = self.members.get_mut(room) {
-                members.remove(socket);
-                if members.is_empty() {
-                    self.members.remove(room);
-                }
-            }
-        }
+    /// Removes a socket from every room; returns the rooms it was in, each with what its
+    /// departure did.
+    pub fn leave_all(&mut self, socket: &SocketId) -> Vec<(Room, Departure)> {
+        let rooms = self.rooms_of.remove(socket).unwrap_or_default();
         rooms
+            .into_iter()
+            .map(|room| {
+                let departure = self.take_out(socket, &room);
+                (room, departure)
+            })
+            .collect()
+    }
+
+    fn take_out(&mut self, socket: &SocketId, room: &Room) -> Departure {
+        let Some(members) = self.members.get_mut(room) else {
+            return Departure::NotMember;
+        };
+        if !members.remove(socket) {
+            return Departure::NotMember;
+        }
+        if members.is_empty() {
+            self.members.remove(room);
+            return Departure::LastMember;
+        }
+        Departure::Left
     }
 
     /// The rooms of a socket.
@@ -159,14 +189,22 @@ mod tests {
     #[test]
     fn join_leave_and_leave_all_keep_both_maps_in_step() {
         let mut index = RoomIndex::default();
-        assert!(index.join(&id("s1"), &id("r")));
-        assert!(!index.join(&id("s2"), &id("r")));
+        assert_eq!(index.join(&id("s1"), &id("r")), Membership::NewRoom);
+        assert_eq!(index.join(&id("s2"), &id("r")), Membership::Added);
+        assert_eq!(index.join(&id("s2"), &id("r")), Membership::Unchanged);
         index.join(&id("s1"), &id("s1"));
         assert!(index.contains("s1", "r"));
-        assert!(!index.leave(&id("s2"), &id("r")));
+        assert_eq!(index.leave(&id("s2"), &id("r")), Departure::Left);
+        assert_eq!(index.leave(&id("s2"), &id("r")), Departure::NotMember);
         let mut left = index.leave_all(&id("s1"));
         left.sort();
-        assert_eq!(left, [id("r"), id("s1")]);
+        assert_eq!(
+            left,
+            [
+                (id("r"), Departure::LastMember),
+                (id("s1"), Departure::LastMember)
+            ]
+        );
         assert!(index.is_empty());
         assert!(index.rooms_of("s1").is_empty());
     }

@@ -36,24 +36,24 @@ async fn volatile_packets_are_dropped_unless_the_transport_is_writable() {
     let sid = connected(&io, "/").await;
     let socket = sockets.recv().await.unwrap();
     // No GET waits: a volatile packet is dropped, an ordinary one is kept for the next poll.
-    socket.volatile().emit("dropped", &(1,)).unwrap();
-    socket.emit_volatile("dropped", &(2,)).unwrap();
+    socket.volatile().try_emit("dropped", &(1,)).unwrap();
+    socket.volatile().try_emit("dropped", &(2,)).unwrap();
     io.of("/")
         .operator()
         .volatile()
-        .emit("dropped", &(3,))
+        .try_emit("dropped", &(3,))
         .unwrap();
-    socket.emit("kept", &(4,)).unwrap();
+    socket.try_emit("kept", &(4,)).unwrap();
     assert_eq!(poll(&io, &sid).await, r#"42["kept",4]"#);
     // A GET waits: a volatile packet goes out, from the socket or from a broadcast.
     let get = pending_poll(&io, &sid).await;
-    socket.volatile().emit("arrives", &(5,)).unwrap();
+    socket.volatile().try_emit("arrives", &(5,)).unwrap();
     assert_eq!(get.await.unwrap(), r#"42["arrives",5]"#);
     let get = pending_poll(&io, &sid).await;
     io.of("/")
         .operator()
         .volatile()
-        .emit("arrives", &(6,))
+        .try_emit("arrives", &(6,))
         .unwrap();
     assert_eq!(get.await.unwrap(), r#"42["arrives",6]"#);
 }
@@ -78,22 +78,22 @@ async fn a_sockets_operators_never_reach_itself_and_keep_their_flags() {
         all.push(socket);
     }
     let a = &all[0];
-    a.within("r1").emit("within-r1", &()).unwrap();
-    a.to("r1").to("r2").emit("to-r1-r2", &()).unwrap();
-    a.except("r2").emit("except-r2", &()).unwrap();
-    a.broadcast().emit("broadcast", &()).unwrap();
+    a.within("r1").try_emit("within-r1", &()).unwrap();
+    a.to("r1").to("r2").try_emit("to-r1-r2", &()).unwrap();
+    a.except("r2").try_emit("except-r2", &()).unwrap();
+    a.broadcast().try_emit("broadcast", &()).unwrap();
     let local = a.local();
     assert_eq!(local.options().flags.local, Some(true));
-    local.emit("local", &()).unwrap();
+    local.try_emit("local", &()).unwrap();
     // Flags set on the socket carry into the broadcast: nobody has a GET waiting.
-    a.volatile().to("r2").emit("volatile-r2", &()).unwrap();
+    a.volatile().to("r2").try_emit("volatile-r2", &()).unwrap();
     let quiet = a.compress(false).to("r1");
     assert_eq!(quiet.options().flags.compress, Some(false));
-    quiet.emit("uncompressed-r1", &()).unwrap();
+    quiet.try_emit("uncompressed-r1", &()).unwrap();
     // And to the socket itself.
-    a.volatile().emit("volatile-self", &()).unwrap();
-    a.compress(false).emit("self", &()).unwrap();
-    io.emit("end", &()).unwrap();
+    a.volatile().try_emit("volatile-self", &()).unwrap();
+    a.compress(false).try_emit("self", &()).unwrap();
+    io.try_emit("end", &()).unwrap();
     let mut seen = Vec::new();
     for sid in &sids {
         seen.push(events(&poll(&io, sid).await));
@@ -188,10 +188,10 @@ fn limited() -> (SocketIo, mpsc::UnboundedReceiver<DisconnectReason>) {
     io.of("/").on_connection(move |socket: Socket| {
         socket.on("x", |socket: &Socket, event: Event| {
             let count = event.payload().attachments().len();
-            socket.emit("got", &(count,)).unwrap();
+            socket.try_emit("got", &(count,)).unwrap();
         });
         let tx = tx.clone();
-        socket.on_disconnect(move |_s: &Socket, reason| {
+        socket.on_disconnect(move |_s: &Socket, reason: DisconnectReason| {
             let _ = tx.send(reason);
         });
     });
@@ -227,7 +227,7 @@ async fn the_attachment_limit_ends_only_the_connection_that_passes_it() {
         let (status, _) = call(&io, Method::GET, &format!("&sid={sid}"), "").await;
         assert_eq!(status, 400, "the session is gone");
     }
-    io.emit("still", "here").unwrap();
+    io.try_emit("still", "here").unwrap();
     let reply = poll(&io, &bystander).await;
     assert!(reply.ends_with(r#"42["still","here"]"#), "{reply}");
     assert_eq!(io.of("/").socket_count(), 1);
@@ -254,16 +254,16 @@ async fn the_compress_flag_decides_whether_a_polling_response_is_compressed() {
     let sid = connected(&io, "/").await;
     let socket = sockets.recv().await.unwrap();
     let big = "x".repeat(4096);
-    socket.emit("big", &(&big,)).unwrap();
+    socket.try_emit("big", &(&big,)).unwrap();
     assert_eq!(poll_encoding(&io, &sid).await.as_deref(), Some("gzip"));
-    socket.compress(false).emit("big", &(&big,)).unwrap();
+    socket.compress(false).try_emit("big", &(&big,)).unwrap();
     assert_eq!(poll_encoding(&io, &sid).await, None);
     io.of("/")
         .operator()
         .compress(false)
-        .emit("big", &(&big,))
+        .try_emit("big", &(&big,))
         .unwrap();
     assert_eq!(poll_encoding(&io, &sid).await, None);
-    io.of("/").emit("big", &(&big,)).unwrap();
+    io.of("/").try_emit("big", &(&big,)).unwrap();
     assert_eq!(poll_encoding(&io, &sid).await.as_deref(), Some("gzip"));
 }

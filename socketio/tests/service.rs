@@ -68,7 +68,7 @@ async fn events_and_acks_round_trip() {
         socket.on("hello", |_socket: &Socket, event: Event| {
             let (name,): (String,) = event.args().unwrap();
             let ack = event.into_ack().unwrap();
-            ack.send(&(format!("hi {name}"), 2)).unwrap();
+            ack.try_send(&(format!("hi {name}"), 2)).unwrap();
         });
     });
     let sid = open(&io).await;
@@ -94,7 +94,7 @@ async fn broadcast_reaches_each_member_once_and_disconnect_reasons() {
     io.of("/").on_connection(move |socket: Socket| {
         socket.join(["a", "b"]);
         let tx = tx.clone();
-        socket.on_disconnect(move |_s: &Socket, reason| {
+        socket.on_disconnect(move |_s: &Socket, reason: DisconnectReason| {
             let _ = tx.send(reason);
         });
     });
@@ -104,7 +104,7 @@ async fn broadcast_reaches_each_member_once_and_disconnect_reasons() {
         post(&io, sid, "40").await;
         poll(&io, sid).await;
     }
-    io.to("a").to("b").emit("news", "x").unwrap();
+    io.to("a").to("b").try_emit("news", "x").unwrap();
     assert_eq!(poll(&io, &first).await, r#"42["news","x"]"#);
     assert_eq!(poll(&io, &second).await, r#"42["news","x"]"#);
     post(&io, &first, "41").await;
@@ -125,7 +125,7 @@ async fn deeply_nested_json_ends_only_that_connection() {
     let (tx, mut rx) = mpsc::unbounded_channel();
     io.of("/").on_connection(move |socket: Socket| {
         let tx = tx.clone();
-        socket.on_disconnect(move |_s: &Socket, reason| {
+        socket.on_disconnect(move |_s: &Socket, reason: DisconnectReason| {
             let _ = tx.send(reason);
         });
     });
@@ -139,7 +139,7 @@ async fn deeply_nested_json_ends_only_that_connection() {
     let deep = format!("42[\"x\",{}{}]", "[".repeat(200), "]".repeat(200));
     post(&io, &sid, &deep).await;
     assert_eq!(rx.recv().await, Some(DisconnectReason::ForcedClose));
-    io.emit("still", "here").unwrap();
+    io.try_emit("still", "here").unwrap();
     // The engine took up to a ping timeout to give up on the closed session: pings may
     // have gone out meanwhile.
     let reply = poll(&io, &bystander).await;
@@ -156,9 +156,9 @@ async fn a_configured_json_depth_ends_deeper_packets_only() {
     io.of("/").on_connection(move |socket: Socket| {
         let tx = tx.clone();
         socket.on("x", |socket: &Socket, _event: Event| {
-            socket.emit("got", "x").unwrap();
+            socket.try_emit("got", "x").unwrap();
         });
-        socket.on_disconnect(move |_s: &Socket, reason| {
+        socket.on_disconnect(move |_s: &Socket, reason: DisconnectReason| {
             let _ = tx.send(reason);
         });
     });

@@ -21,7 +21,7 @@ async fn shutdown_stops_accepting_flushes_and_is_bounded() {
     let (tx, mut reasons) = mpsc::unbounded_channel();
     io.of("/").on_connection(move |socket: Socket| {
         let tx = tx.clone();
-        socket.on_disconnect(move |_s: &Socket, reason| {
+        socket.on_disconnect(move |_s: &Socket, reason: DisconnectReason| {
             let _ = tx.send(reason);
         });
     });
@@ -40,7 +40,7 @@ async fn shutdown_stops_accepting_flushes_and_is_bounded() {
     post(&io, &sid, "40").await;
     poll(&io, &sid).await;
     // Queued before the shutdown: both clients must still get it.
-    io.emit("last", "words").unwrap();
+    io.try_emit("last", "words").unwrap();
 
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();

@@ -74,7 +74,7 @@ async fn a_stalled_receiver_is_closed_and_the_others_get_every_broadcast() {
     let (tx, mut reasons) = mpsc::unbounded_channel();
     io.of("/").on_connection(move |socket: Socket| {
         let tx = tx.clone();
-        socket.on_disconnect(move |s: &Socket, reason| {
+        socket.on_disconnect(move |s: &Socket, reason: DisconnectReason| {
             let _ = tx.send((s.id().to_owned(), reason));
         });
     });
@@ -94,12 +94,12 @@ async fn a_stalled_receiver_is_closed_and_the_others_get_every_broadcast() {
         })
         .collect();
     for i in 0..BROADCASTS {
-        io.emit("tick", &(i, &big)).unwrap();
+        io.try_emit("tick", &(i, &big)).unwrap();
         // Volatile broadcasts on top: dropped, never queued, for whoever cannot take them.
         io.of("/")
             .operator()
             .volatile()
-            .emit("noise", &(i,))
+            .try_emit("noise", &(i,))
             .unwrap();
         tokio::time::sleep(Duration::from_millis(1)).await;
     }

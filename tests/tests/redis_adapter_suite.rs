@@ -105,16 +105,16 @@ impl Pair {
 
 async fn broadcasts(pair: &mut Pair) {
     let io = pair.servers[0].io.clone();
-    io.emit("all", &()).expect("emit");
+    io.try_emit("all", &()).expect("emit");
     pair.expect_only(&["s0", "t0", "s1", "t1"], "all").await;
-    io.to("k").emit("k", &()).expect("emit");
+    io.to("k").try_emit("k", &()).expect("emit");
     pair.expect_only(&["s0", "s1"], "k").await;
-    io.of("/").except("k").emit("not-k", &()).expect("emit");
+    io.of("/").except("k").try_emit("not-k", &()).expect("emit");
     pair.expect_only(&["t0", "t1"], "not-k").await;
     io.of("/")
         .operator()
         .local()
-        .emit("local", &())
+        .try_emit("local", &())
         .expect("emit");
     pair.expect_only(&["s0", "t0"], "local").await;
 }

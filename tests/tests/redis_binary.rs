@@ -78,7 +78,10 @@ async fn expect_everywhere(clients: &mut Clients, event: &str, from: &str) {
 async fn broadcasts_carry_nested_binary_byte_exact_both_ways(proto: Proto) {
     let mut cluster = Cluster::start(proto, "bin-broadcast").await;
     let mut clients = three_clients(&cluster).await;
-    cluster.rust[0].io.emit("b", &rust_args()).expect("emit");
+    cluster.rust[0]
+        .io
+        .try_emit("b", &rust_args())
+        .expect("emit");
     expect_everywhere(&mut clients, "b", "rust-0").await;
     let cmd = json!({"cmd": "emit", "event": "b", "args": driver_args()});
     cluster.node.cmd(cmd).await;

@@ -60,7 +60,7 @@ async fn broadcast_round(cluster: &mut Cluster, from: usize, tag: &str) {
                 if !except.is_empty() {
                     op = op.except(except.iter().map(|r| (*r).to_owned()).collect::<Vec<_>>());
                 }
-                op.emit(event, &(tag,)).expect("emit");
+                op.try_emit(event, &(tag,)).expect("emit");
             }
             _ => {
                 let cmd = json!({"cmd": "emit", "to": to, "except": except, "event": event, "args": [tag]});

@@ -12,6 +12,8 @@ use std::time::Duration;
 use e2e::TIMEOUT;
 use redis_common::{Clients, Cluster, Proto, REDIS_URL};
 use serde_json::{json, Value};
+use socketio::server::ServerAck;
+use socketio::Payload;
 
 both_protocols!(a_silent_server_leaves_the_others_answers_and_a_timeout);
 both_protocols!(a_silent_client_leaves_the_others_answers_and_a_timeout);
@@ -21,14 +23,14 @@ both_protocols!(server_side_answers_are_kept_as_long_as_the_caller_waits);
 async fn a_silent_server_leaves_the_others_answers_and_a_timeout(proto: Proto) {
     let mut cluster = Cluster::start(proto, "partial-ssemit").await;
     // Only rust-1 listens to "partial": Node and rust-0 stay silent.
-    cluster.rust[1]
-        .io
-        .of("/")
-        .on_server_event("partial", |_args, ack| {
+    cluster.rust[1].io.of("/").on_server_event(
+        "partial",
+        |_args: &Payload, ack: Option<ServerAck>| {
             if let Some(ack) = ack {
-                let _ = ack.send(&json!({"from": "rust-1"}));
+                ack.send(&json!({"from": "rust-1"}));
             }
-        });
+        },
+    );
     let answer = json!({"from": "rust-1"});
 
     let asked = cluster.rust[0]
@@ -150,12 +152,12 @@ async fn server_side_answers_are_kept_as_long_as_the_caller_waits(proto: Proto) 
     cluster.rust[1]
         .io
         .of("/")
-        .on_server_event("slow", |args, ack| {
+        .on_server_event("slow", |args: &Payload, ack: Option<ServerAck>| {
             let delay = args.arg::<u64>(0).unwrap_or_default();
             if let Some(ack) = ack {
                 tokio::spawn(async move {
                     tokio::time::sleep(Duration::from_millis(delay)).await;
-                    let _ = ack.send(&json!({"from": "rust"}));
+                    ack.send(&json!({"from": "rust"}));
                 });
             }
         });

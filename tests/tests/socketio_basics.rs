@@ -41,7 +41,7 @@ async fn server() -> Server {
         server.watch(nsp);
         let reporter = server.reporter();
         server.io.of(nsp).on_connection(move |socket: Socket| {
-            let _ = socket.emit("auth", &(socket.handshake().auth.clone(),));
+            socket.emit("auth", &(socket.handshake().auth.clone(),));
             socket.on("echo", |socket: &Socket, event: Event| {
                 let _ = socket.emit_payload("echo", event.payload().clone());
             });
@@ -63,7 +63,7 @@ async fn server() -> Server {
                     b: Inner { c: Binary::from(vec![255; 3]) },
                     s: "back".to_owned(),
                 };
-                socket.emit("nested-back", &(back, Binary::from(vec![7]))).expect("emit");
+                socket.try_emit("nested-back", &(back, Binary::from(vec![7]))).expect("emit");
             });
             let answers = reporter.clone();
             socket.on("ask", move |socket: &Socket, event: Event| {
@@ -314,7 +314,8 @@ async fn volatile_reaches_an_idle_websocket_client() {
         .socket(&id)
         .expect("the socket on the server");
     socket
-        .emit_volatile("v1", &("one", 1))
+        .volatile()
+        .try_emit("v1", &("one", 1))
         .expect("volatile emit");
     let event = incoming(&mut client, "s").await;
     assert_eq!(
@@ -326,7 +327,7 @@ async fn volatile_reaches_an_idle_websocket_client() {
         .of("/")
         .operator()
         .volatile()
-        .emit("v2", &("two",))
+        .try_emit("v2", &("two",))
         .expect("volatile broadcast");
     let event = incoming(&mut client, "s").await;
     assert_eq!(
@@ -344,7 +345,7 @@ async fn round_trips(client: &mut NodeDriver, server: &mut Server, id: &str) {
     assert_eq!(incoming_named(client, "s", "echo").await["args"], args);
     assert_eq!(emit_ack(client, "s", "ack-me", args.clone()).await, args);
     let socket = server.io.of("/").socket(id).expect("socket");
-    socket.emit("direct", &("hi",)).expect("emit");
+    socket.try_emit("direct", &("hi",)).expect("emit");
     let direct = incoming_named(client, "s", "direct").await;
     assert_eq!(direct["args"], json!(["hi"]));
 }

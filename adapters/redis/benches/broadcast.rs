@@ -112,7 +112,7 @@ async fn bench() {
     let mut sent_at = Vec::with_capacity(broadcasts);
     for i in 0..broadcasts {
         sent_at.push(Instant::now());
-        sender.emit("tick", &(i, PAYLOAD)).expect("emit");
+        sender.try_emit("tick", &(i, PAYLOAD)).expect("emit");
         if i % 256 == 0 {
             // Lets the publishing task run between bursts, as request handlers would.
             tokio::task::yield_now().await;

@@ -5,6 +5,7 @@ use socketio::server::{Event, Socket, SocketIo};
 use socketio::Binary;
 
 use crate::room::{now_ms, valid_name, Chat, ChatMessage, User, GENERAL};
+use socketio::server::DisconnectReason;
 
 fn nickname(socket: &Socket) -> String {
     socket
@@ -27,7 +28,7 @@ fn chat_rooms(socket: &Socket) -> Vec<String> {
 
 fn answer(event: Event, value: &Value) {
     if let Some(ack) = event.into_ack() {
-        let _ = ack.send(value);
+        ack.send(value);
     }
 }
 
@@ -46,8 +47,7 @@ fn send_members(io: &SocketIo, chat: &Chat, room: &str, leaving: Option<&str>) {
             .map(nickname)
             .collect();
         names.sort();
-        let _ = io
-            .to(room)
+        io.to(room)
             .emit("members", &json!({ "room": room, "members": names }));
     });
 }
@@ -63,8 +63,8 @@ pub(crate) fn register(io: &SocketIo, chat: Chat) {
         });
         socket.join(GENERAL);
         let welcome = json!({ "id": socket.id(), "nickname": guest, "rooms": [GENERAL] });
-        let _ = socket.emit("welcome", &welcome);
-        let _ = socket
+        socket.emit("welcome", &welcome);
+        socket
             .to(GENERAL)
             .emit("joined", &json!({ "room": GENERAL, "nickname": guest }));
         send_members(&io2, &chat, GENERAL, None);
@@ -95,7 +95,7 @@ fn on_nickname(socket: &Socket, io: &SocketIo, chat: &Chat) {
         });
         answer(event, &json!({ "ok": true, "nickname": name }));
         let rooms = chat_rooms(socket);
-        let _ = socket
+        socket
             .to(rooms.clone())
             .emit("renamed", &json!({ "from": old, "to": name }));
         rooms
@@ -122,7 +122,7 @@ fn on_rooms(socket: &Socket, io: &SocketIo, chat: &Chat) {
             &json!({ "ok": true, "room": room, "history": history }),
         );
         let who = json!({ "room": room, "nickname": nickname(socket) });
-        let _ = socket.to(room.as_str()).emit("joined", &who);
+        socket.to(room.as_str()).emit("joined", &who);
         send_members(&io2, &chat2, &room, None);
     });
     let (io, chat) = (io.clone(), chat.clone());
@@ -136,7 +136,7 @@ fn on_rooms(socket: &Socket, io: &SocketIo, chat: &Chat) {
         socket.leave(room.as_str());
         answer(event, &json!({ "ok": true }));
         let who = json!({ "room": room, "nickname": nickname(socket) });
-        let _ = socket.to(room.as_str()).emit("left", &who);
+        socket.to(room.as_str()).emit("left", &who);
         send_members(&io, &chat, &room, None);
     });
 }
@@ -169,7 +169,7 @@ fn on_messages(socket: &Socket, chat: &Chat) {
             at: now_ms(),
         };
         chat.record(&message);
-        let _ = io.to(room.as_str()).emit("message", &(message,));
+        io.to(room.as_str()).emit("message", &(message,));
         answer(event, &json!({ "ok": true }));
     });
     socket.on("typing", |socket: &Socket, event: Event| {
@@ -180,7 +180,7 @@ fn on_messages(socket: &Socket, chat: &Chat) {
             return;
         };
         let notice = json!({ "room": room, "from": nickname(socket), "typing": typing });
-        let _ = socket.to(room).volatile().emit("typing", &notice);
+        socket.to(room).volatile().emit("typing", &notice);
     });
     let io = socket.nsp();
     socket.on("file", move |socket: &Socket, event: Event| {
@@ -205,7 +205,7 @@ fn on_messages(socket: &Socket, chat: &Chat) {
             kind: file.kind,
             data: file.data,
         };
-        let _ = io.to(file.room.as_str()).emit("file", &(out,));
+        io.to(file.room.as_str()).emit("file", &(out,));
         answer(event, &json!({ "ok": true }));
     });
 }
@@ -223,15 +223,16 @@ struct SharedFile {
 
 fn on_leaving(socket: &Socket, io: &SocketIo, chat: &Chat) {
     let (io, chat2) = (io.clone(), chat.clone());
-    socket.on_disconnecting(move |socket: &Socket, _reason| {
+    socket.on_disconnecting(move |socket: &Socket, _reason: DisconnectReason| {
         let who = nickname(socket);
         for room in chat_rooms(socket) {
-            let _ = socket
+            socket
                 .to(room.as_str())
                 .emit("left", &json!({ "room": room, "nickname": who }));
             send_members(&io, &chat2, &room, Some(socket.id()));
         }
     });
     let chat = chat.clone();
-    socket.on_disconnect(move |socket: &Socket, _reason| chat.release(socket.id()));
+    socket
+        .on_disconnect(move |socket: &Socket, _reason: DisconnectReason| chat.release(socket.id()));
 }

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use socketio::server::{Event, RemoteSocket, Socket, SocketIo};
+use socketio::server::{DisconnectReason, Event, RemoteSocket, Socket, SocketIo};
 use socketio::Binary;
 
 /// The room every user starts in and cannot leave.
@@ -46,7 +46,7 @@ fn nickname(socket: &Socket) -> String {
 
 fn answer(event: Event, value: &Value) {
     if let Some(ack) = event.into_ack() {
-        let _ = ack.send(&(value,));
+        ack.send(&(value,));
     }
 }
 
@@ -73,8 +73,7 @@ fn send_members(io: &SocketIo, room: String) {
             })
             .collect();
         names.sort();
-        let _ = io
-            .to(room.as_str())
+        io.to(room.as_str())
             .emit("members", &json!({ "room": room, "members": names }));
     });
 }
@@ -105,35 +104,44 @@ fn welcome(io: &SocketIo, socket: &Socket) {
     });
     socket.join(GENERAL);
     let welcome = json!({ "id": socket.id(), "nickname": guest, "rooms": [GENERAL] });
-    let _ = socket.emit("welcome", &(welcome,));
-    let _ = socket
+    socket.emit("welcome", &(welcome,));
+    socket
         .to(GENERAL)
         .emit("joined", &json!({ "room": GENERAL, "nickname": guest }));
     send_members(io, GENERAL.to_owned());
     let io2 = io.clone();
-    socket.on("set nickname", move |socket, event| {
+    socket.on("set nickname", move |socket: &Socket, event: Event| {
         rename(&io2, socket, event)
     });
     let io2 = io.clone();
-    socket.on("join", move |socket, event| join(&io2, socket, event));
+    socket.on("join", move |socket: &Socket, event: Event| {
+        join(&io2, socket, event)
+    });
     let io2 = io.clone();
-    socket.on("leave", move |socket, event| leave(&io2, socket, event));
+    socket.on("leave", move |socket: &Socket, event: Event| {
+        leave(&io2, socket, event)
+    });
     let io2 = io.clone();
-    socket.on("message", move |socket, event| message(&io2, socket, event));
-    socket.on("typing", |socket, event| typing(socket, &event));
+    socket.on("message", move |socket: &Socket, event: Event| {
+        message(&io2, socket, event)
+    });
+    socket.on("typing", |socket: &Socket, event: Event| {
+        typing(socket, &event)
+    });
     let io2 = io.clone();
-    socket.on("file", move |socket, event| file(&io2, socket, event));
+    socket.on("file", move |socket: &Socket, event: Event| {
+        file(&io2, socket, event)
+    });
     let io2 = io.clone();
-    socket.on_disconnecting(move |socket, _reason| {
+    socket.on_disconnecting(move |socket: &Socket, _reason: DisconnectReason| {
         let who = nickname(socket);
         for room in chat_rooms(socket) {
-            let _ = socket
+            socket
                 .to(room.as_str())
                 .emit("left", &json!({ "room": room, "nickname": who }));
         }
     });
-    socket.on_disconnect(move |socket, _reason| {
-        let _ = socket;
+    socket.on_disconnect(move |_socket: &Socket, _reason: DisconnectReason| {
         send_members(&io2, GENERAL.to_owned());
     });
 }
@@ -152,7 +160,7 @@ fn rename(io: &SocketIo, socket: &Socket, event: Event) {
     });
     answer(event, &json!({ "ok": true, "nickname": name }));
     for room in chat_rooms(socket) {
-        let _ = socket
+        socket
             .to(room.as_str())
             .emit("renamed", &json!({ "from": old, "to": name }));
         send_members(io, room);
@@ -170,7 +178,7 @@ fn join(io: &SocketIo, socket: &Socket, event: Event) {
     socket.join(room.as_str());
     answer(event, &json!({ "ok": true, "room": room, "history": [] }));
     let who = json!({ "room": room, "nickname": nickname(socket) });
-    let _ = socket.to(room.as_str()).emit("joined", &who);
+    socket.to(room.as_str()).emit("joined", &who);
     send_members(io, room);
 }
 
@@ -185,7 +193,7 @@ fn leave(io: &SocketIo, socket: &Socket, event: Event) {
     socket.leave(room.as_str());
     answer(event, &json!({ "ok": true }));
     let who = json!({ "room": room, "nickname": nickname(socket) });
-    let _ = socket.to(room.as_str()).emit("left", &who);
+    socket.to(room.as_str()).emit("left", &who);
     send_members(io, room);
 }
 
@@ -195,14 +203,14 @@ fn message(io: &SocketIo, socket: &Socket, event: Event) {
     };
     answer(event, &json!({ "ok": true }));
     let out = json!({ "room": message.room, "from": nickname(socket), "text": message.text, "at": now_ms() });
-    let _ = io.to(message.room.as_str()).emit("message", &(out,));
+    io.to(message.room.as_str()).emit("message", &(out,));
 }
 
 fn typing(socket: &Socket, event: &Event) {
     if let Ok(typing) = event.arg::<Typing>(0) {
         let notice =
             json!({ "room": typing.room, "from": nickname(socket), "typing": typing.typing });
-        let _ = socket
+        socket
             .to(typing.room.as_str())
             .volatile()
             .emit("typing", &(notice,));
@@ -230,5 +238,5 @@ fn file(io: &SocketIo, socket: &Socket, event: Event) {
         kind: &file.kind,
         data: &file.data,
     };
-    let _ = io.to(file.room.as_str()).emit("file", &(out,));
+    io.to(file.room.as_str()).emit("file", &(out,));
 }

@@ -64,7 +64,7 @@ pub fn socket_io() -> SocketIo {
         .cors(Cors::any())
         .build();
     io.of("/").on_connection(|socket: Socket| {
-        let _ = socket.emit("auth", &(socket.handshake().auth.clone(),));
+        socket.emit("auth", &(socket.handshake().auth.clone(),));
         socket.on("message", |socket: &Socket, event: Event| {
             let _ = socket.emit_payload("message-back", event.payload().clone());
         });
@@ -76,7 +76,7 @@ pub fn socket_io() -> SocketIo {
         });
     });
     io.of("/custom").on_connection(|socket: Socket| {
-        let _ = socket.emit("auth", &(socket.handshake().auth.clone(),));
+        socket.emit("auth", &(socket.handshake().auth.clone(),));
     });
     io
 }

@@ -20,7 +20,7 @@ pub fn socket_io() -> SocketIo {
     io.of("/").on_connection(|socket: Socket| {
         socket.on("ping", |_socket: &Socket, event: Event| {
             if let Some(ack) = event.into_ack() {
-                let _ = ack.send("pong");
+                ack.send("pong");
             }
         });
     });

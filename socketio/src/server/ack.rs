@@ -1,30 +1,50 @@
-//! Acknowledgements the server waits for.
+//! Acknowledgements the server waits for: one emit's answer, or the answers a broadcast (or a
+//! server-side emit) collects from many clients and servers.
 
-use std::fmt;
-
-use thiserror::Error;
-use tokio::sync::oneshot;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
-use tokio::sync::mpsc;
+use tokio::sync::{oneshot, Notify};
 
-use crate::adapter::{AckEvent, AckSink, AdapterError};
+use super::error::{AckError, PartialAcks};
+use crate::adapter::{AckEvent, AckSink};
 use crate::payload::{from_payload, Payload, PayloadError};
+
+/// Now, on tokio's clock (which tests can pause), as the engine reads it: acknowledgement
+/// deadlines are instants of this clock.
+pub(crate) fn now() -> std::time::Instant {
+    tokio::time::Instant::now().into_std()
+}
 
 /// Where a client's ACK goes: one emit's waiter, or a broadcast's collector.
 pub(crate) enum AckWaiter {
-    One(oneshot::Sender<Payload>),
-    /// A broadcast from another node: the first argument goes back to it.
-    Remote(AckSink<Payload>),
+    One(oneshot::Sender<Result<Payload, AckError>>),
+    /// A broadcast (from this node or another): the first argument is collected.
+    Broadcast(AckSink<Payload>),
 }
 
 impl AckWaiter {
     pub(crate) fn deliver(self, payload: Payload) {
         match self {
-            AckWaiter::One(tx) => {
-                let _ = tx.send(payload);
-            }
-            AckWaiter::Remote(sink) => sink(first_arg(&payload)),
+            // The emitter may have stopped waiting (its timeout): nothing to tell then.
+            AckWaiter::One(tx) => drop(tx.send(Ok(payload))),
+            AckWaiter::Broadcast(sink) => sink(first_arg(&payload)),
+        }
+    }
+
+    /// Tells the emitter that no answer will come, for this reason.
+    pub(crate) fn fail(self, error: AckError) {
+        if let AckWaiter::One(tx) = self {
+            drop(tx.send(Err(error)));
+        }
+    }
+
+    /// Whether nobody waits for the answer any more (the emitter gave up).
+    pub(crate) fn is_abandoned(&self) -> bool {
+        match self {
+            AckWaiter::One(tx) => tx.is_closed(),
+            AckWaiter::Broadcast(_) => false,
         }
     }
 }
@@ -36,68 +56,22 @@ pub(crate) fn first_arg(payload: &Payload) -> Payload {
     Payload::new(first.clone(), attachments).unwrap_or_else(|_| Payload::from(first))
 }
 
-/// An acknowledgement that did not come.
-#[derive(Debug, Error)]
-#[non_exhaustive]
-pub enum AckError {
-    /// The timeout fired first.
-    #[error("operation has timed out")]
-    Timeout,
-    /// The socket disconnected first.
-    #[error("socket has been disconnected")]
-    Disconnected,
-    /// The answer does not have the expected shape.
-    #[error("invalid ack payload: {0}")]
-    Payload(#[from] PayloadError),
-    /// The event could not be sent.
-    #[error(transparent)]
-    Emit(#[from] super::emit::EmitError),
-    /// The adapter could not publish the event to the other nodes.
-    #[error(transparent)]
-    Adapter(#[from] AdapterError),
+/// Collects the answers of many: how many clients each other node sent to, and each client's
+/// first ack argument (or, for a server-side emit, each server's answer). Done when every
+/// other node reported and every expected answer came; answers after that are ignored, so
+/// its memory is bounded by the number of answers expected.
+pub(crate) struct Collector<R> {
+    shared: Arc<Shared<R>>,
 }
 
-/// A broadcast's acknowledgements did not all come, or did not all have the expected shape:
-/// the answers that did come and fit, and why the call failed.
-///
-/// The reference hands back whatever each client answered; a typed call cannot, so an answer
-/// that does not deserialize still counts as an answer (the call does not wait for it until
-/// the timeout), and the call fails with [`AckError::Payload`] once every client answered.
-/// Ask for `serde_json::Value` to get every answer as the reference does.
-#[derive(Error)]
-#[error("{error}")]
-pub struct BroadcastAckError<T> {
-    /// The first argument of each answer that came in time and fit the type asked for.
-    pub responses: Vec<T>,
-    /// Why the call failed: [`AckError::Timeout`] when some client did not answer in time
-    /// (whatever else happened), [`AckError::Payload`] for the first answer that did not fit,
-    /// [`AckError::Emit`] or [`AckError::Adapter`] when the event could not go out.
-    pub error: AckError,
+struct Shared<R> {
+    count: Mutex<Count<R>>,
+    done: Notify,
 }
 
-impl<T> BroadcastAckError<T> {
-    pub(crate) fn new(error: impl Into<AckError>) -> Self {
-        Self {
-            responses: Vec::new(),
-            error: error.into(),
-        }
-    }
-}
-
-impl<T> fmt::Debug for BroadcastAckError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "BroadcastAckError({}, {} responses)",
-            self.error,
-            self.responses.len()
-        )
-    }
-}
-
-/// Counts what a broadcast with acks gets back: how many clients each node sent it to, and
-/// their answers. Done when every other node reported and every client answered.
-pub(crate) struct AckTally<R> {
+struct Count<R> {
+    /// Still being told what to expect: not done whatever came.
+    open: bool,
     servers: usize,
     reports: usize,
     expected: usize,
@@ -106,76 +80,164 @@ pub(crate) struct AckTally<R> {
     invalid: Option<PayloadError>,
 }
 
-impl<R: DeserializeOwned> AckTally<R> {
-    /// `local` clients of this node, and `servers` other nodes still to report.
-    pub(crate) fn new(local: usize, servers: usize) -> Self {
-        Self {
+impl<R> Count<R> {
+    fn done(&self) -> bool {
+        !self.open && self.reports >= self.servers && self.answered >= self.expected
+    }
+}
+
+impl<R: DeserializeOwned + Send + 'static> Collector<R> {
+    /// Waits for `answers` answers, plus what `servers` other nodes report; more can be
+    /// added with [`Collector::expect`] until [`Collector::seal`].
+    pub(crate) fn new(answers: usize, servers: usize) -> Self {
+        let count = Count {
+            open: true,
             servers,
             reports: 0,
-            expected: local,
+            expected: answers,
             answered: 0,
-            responses: Vec::with_capacity(local),
+            responses: Vec::with_capacity(answers.min(1024)),
             invalid: None,
+        };
+        let shared = Shared {
+            count: Mutex::new(count),
+            done: Notify::new(),
+        };
+        Self {
+            shared: Arc::new(shared),
         }
     }
 
-    fn done(&self) -> bool {
-        self.reports >= self.servers && self.answered >= self.expected
+    /// Waits for `answers` more answers and `servers` more reports.
+    pub(crate) fn expect(&self, answers: usize, servers: usize) {
+        {
+            let mut count = self.shared.lock();
+            count.expected += answers;
+            count.servers += servers;
+        }
+        self.shared.check();
     }
 
-    fn take(&mut self, event: AckEvent) {
-        match event {
-            AckEvent::ClientCount(count) => {
-                self.expected += count;
-                self.reports += 1;
+    /// Nothing more to expect: done as soon as what was expected came.
+    pub(crate) fn seal(&self) {
+        self.shared.lock().open = false;
+        self.shared.check();
+    }
+
+    /// Where the reports and answers go.
+    pub(crate) fn sink(&self) -> AckSink<AckEvent> {
+        let shared = self.shared.clone();
+        Arc::new(move |event| shared.take(event))
+    }
+
+    /// Where the answers go, one value each.
+    pub(crate) fn answers(&self) -> AckSink<Payload> {
+        let shared = self.shared.clone();
+        Arc::new(move |answer| shared.take(AckEvent::Ack(answer)))
+    }
+
+    /// Seals, waits until done or `limit`, and hands back the answers, or why the call failed.
+    pub(crate) async fn wait(self, limit: Duration) -> Result<Vec<R>, PartialAcks<R>> {
+        self.seal();
+        let shared = &self.shared;
+        let wait = async {
+            loop {
+                let notified = shared.done.notified();
+                let mut notified = std::pin::pin!(notified);
+                notified.as_mut().enable();
+                if shared.lock().done() {
+                    return;
+                }
+                notified.await;
             }
-            AckEvent::Ack(answer) => {
-                self.answered += 1;
-                match from_payload::<R>(&answer) {
-                    Ok(response) => self.responses.push(response),
-                    Err(error) => {
-                        self.invalid.get_or_insert(error);
+        };
+        // Timing out is an outcome here: the answers that came are handed back either way.
+        let _timed_out = tokio::time::timeout(limit, wait).await.is_err();
+        let mut count = shared.lock();
+        let responses = std::mem::take(&mut count.responses);
+        let error = match (count.done(), count.invalid.take()) {
+            (false, _) => AckError::Timeout,
+            (true, Some(error)) => AckError::Payload(error),
+            (true, None) => return Ok(responses),
+        };
+        Err(PartialAcks { responses, error })
+    }
+}
+
+impl<R: DeserializeOwned> Shared<R> {
+    fn lock(&self) -> MutexGuard<'_, Count<R>> {
+        self.count.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn take(&self, event: AckEvent) {
+        {
+            let mut count = self.lock();
+            if count.done() {
+                return;
+            }
+            match event {
+                AckEvent::ClientCount(clients) => {
+                    count.expected += clients;
+                    count.reports += 1;
+                }
+                AckEvent::Ack(answer) => {
+                    count.answered += 1;
+                    match from_payload::<R>(&answer) {
+                        Ok(response) => count.responses.push(response),
+                        Err(error) => {
+                            count.invalid.get_or_insert(error);
+                        }
                     }
                 }
             }
         }
+        self.check();
     }
 
-    /// Takes reports until done (or the channel ends).
-    pub(crate) async fn collect(&mut self, reports: &mut mpsc::UnboundedReceiver<AckEvent>) {
-        while !self.done() {
-            match reports.recv().await {
-                Some(event) => self.take(event),
-                None => break,
-            }
+    fn check(&self) {
+        if self.lock().done() {
+            self.done.notify_one();
         }
     }
+}
 
-    /// The answers, or why the call failed.
-    pub(crate) fn finish(self) -> Result<Vec<R>, BroadcastAckError<R>> {
-        let error = match (self.done(), self.invalid) {
-            (false, _) => AckError::Timeout,
-            (true, Some(error)) => AckError::Payload(error),
-            (true, None) => return Ok(self.responses),
-        };
-        Err(BroadcastAckError {
-            responses: self.responses,
-            error,
-        })
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn collects_until_every_server_and_client_answered() {
+        let collector = Collector::<String>::new(1, 1);
+        collector.seal();
+        let sink = collector.sink();
+        sink(AckEvent::Ack(Payload::from(json!("local"))));
+        sink(AckEvent::ClientCount(1));
+        sink(AckEvent::Ack(Payload::from(json!("remote"))));
+        // Past done: ignored.
+        sink(AckEvent::Ack(Payload::from(json!("late"))));
+        let answers = collector.wait(Duration::from_secs(5)).await;
+        assert_eq!(answers.ok(), Some(vec!["local".into(), "remote".into()]));
     }
-}
 
-/// A server-side emit's answers when the timeout fired before every node answered:
-/// the answers that did come.
-#[derive(Error)]
-#[error("operation has timed out")]
-pub struct PartialAcks<T> {
-    /// The first argument of each answer that came in time.
-    pub responses: Vec<T>,
-}
+    #[tokio::test(start_paused = true)]
+    async fn a_timeout_hands_back_what_came_and_a_bad_answer_is_counted() {
+        let collector = Collector::<u32>::new(3, 0);
+        let answers = collector.answers();
+        answers(Payload::from(json!(1)));
+        answers(Payload::from(json!("not a number")));
+        let partial = collector.wait(Duration::from_millis(10)).await.err();
+        let partial = partial.expect("one answer is missing");
+        assert_eq!(partial.responses, [1]);
+        assert!(matches!(partial.error, AckError::Timeout));
 
-impl<T> fmt::Debug for PartialAcks<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PartialAcks({} responses)", self.responses.len())
+        let collector = Collector::<u32>::new(1, 0);
+        collector.answers()(Payload::from(json!("x")));
+        let partial = collector.wait(Duration::from_secs(1)).await.err();
+        assert!(matches!(
+            partial.map(|p| p.error),
+            Some(AckError::Payload(_))
+        ));
     }
 }

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use engineio::server::{Cookie, Cors, Handshake as EngineHandshake};
 
-use super::SocketIo;
 use crate::adapter::{AdapterFactory, MemoryAdapter};
 
 /// Options of the Socket.IO layer. The Engine.IO options live in the engine builder.
@@ -22,9 +21,11 @@ pub(crate) struct Config {
     pub(crate) cleanup_empty_children: bool,
     /// Makes each namespace's adapter.
     pub(crate) adapter: Arc<dyn AdapterFactory>,
+    /// Acknowledgements one socket may wait for at once.
+    pub(crate) max_pending_acks: usize,
 }
 
-/// Builds a [`SocketIo`] server. The defaults are the reference server's.
+/// Builds a [`SocketIo`](super::SocketIo) server. The defaults are the reference server's.
 ///
 /// ```
 /// use socketio::server::SocketIo;
@@ -58,6 +59,7 @@ impl Builder {
                 max_json_depth: crate::decoder::MAX_JSON_DEPTH,
                 cleanup_empty_children: false,
                 adapter: Arc::new(MemoryAdapter),
+                max_pending_acks: 10_000,
             },
         }
     }
@@ -150,6 +152,16 @@ impl Builder {
         self
     }
 
+    /// How many acknowledgements one socket may wait for at once (10 000): its own emits
+    /// with an ack and the broadcasts with acks it is among. Past that, an emit with an ack
+    /// fails with [`AckError::TooManyPending`](super::AckError::TooManyPending) and a
+    /// broadcast does not wait for this socket's answer; a waiter whose timeout passed no
+    /// longer counts. Node has no such limit.
+    pub fn max_pending_acks(mut self, max: usize) -> Self {
+        self.config.max_pending_acks = max.max(1);
+        self
+    }
+
     /// The adapter of every namespace (in memory by default).
     pub fn adapter(mut self, factory: impl AdapterFactory) -> Self {
         self.config.adapter = Arc::new(factory);
@@ -161,10 +173,5 @@ impl Builder {
     pub fn engine_builder(mut self, engine: engineio::server::Builder) -> Self {
         self.engine = engine;
         self
-    }
-
-    /// The server.
-    pub fn build(self) -> SocketIo {
-        SocketIo::from_builder(self)
     }
 }

@@ -3,38 +3,43 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use engineio::server::Socket as EngineSocket;
 use serde::{Deserialize, Serialize};
 
-use super::emit::{Delivery, EmitError};
-use super::socket::Socket;
-use crate::packet::{Packet, PacketKind};
-use crate::payload::{Payload, PayloadError};
+use super::delivery::{self, Delivery};
+use super::error::EmitError;
+use crate::packet::{NamespaceName, Packet, PacketKind};
+use crate::payload::{to_args, Payload, PayloadError};
 
 /// An event a client sent: its name, its arguments, and an [`AckSender`] when the client
-/// asked for an acknowledgement.
+/// asked for an acknowledgement. Cloning is cheap (the arguments are shared), so every handler
+/// of the event, and an async one after its awaits, holds its own.
 ///
 /// ```
 /// # use socketio::server::{Event, Socket};
 /// fn on_greet(socket: &Socket, event: Event) {
 ///     // Typed arguments: a tuple reads the argument list.
 ///     let Ok((name, times)) = event.args::<(String, u32)>() else { return };
-///     let reply = format!("hello {name} x{times}");
 ///     if let Some(ack) = event.into_ack() {
-///         let _ = ack.send(&(reply,));
+///         ack.send(&format!("hello {name} x{times}"));
 ///     }
 /// #   let _ = socket;
 /// }
 /// ```
 #[derive(Debug, Clone)]
 pub struct Event {
-    name: String,
-    args: Payload,
+    name: Arc<str>,
+    args: Arc<Payload>,
     ack: Option<AckSender>,
 }
 
 impl Event {
-    pub(crate) fn new(name: String, args: Payload, ack: Option<AckSender>) -> Self {
-        Self { name, args, ack }
+    pub(crate) fn new(name: &str, args: Payload, ack: Option<AckSender>) -> Self {
+        Self {
+            name: Arc::from(name),
+            args: Arc::new(args),
+            ack,
+        }
     }
 
     /// The event name.
@@ -79,44 +84,55 @@ impl Event {
     }
 }
 
-/// Answers one client acknowledgement, once.
+/// Answers one client acknowledgement, once, from any task and at any time (after awaits, in
+/// a task of its own).
 ///
 /// Every handler of the event (and every catch-all handler, through [`Event::ack`]) can hold
 /// a clone; the first answer goes to the client and later ones are ignored, as the reference's
 /// ack callback does.
 #[derive(Debug, Clone)]
 pub struct AckSender {
-    socket: Socket,
+    engine: EngineSocket,
+    namespace: NamespaceName,
     id: u64,
     sent: Arc<AtomicBool>,
 }
 
 impl AckSender {
-    pub(crate) fn new(socket: Socket, id: u64) -> Self {
+    pub(crate) fn new(engine: EngineSocket, namespace: NamespaceName, id: u64) -> Self {
         Self {
-            socket,
+            engine,
+            namespace,
             id,
             sent: Arc::new(AtomicBool::new(false)),
         }
     }
 
-    /// Sends the answer. A value that serializes to an array (a tuple, a sequence) is the
-    /// argument list; any other value is one argument (a list meant as one argument goes in
-    /// a 1-tuple: `(list,)`). When the ack was already answered, nothing is sent.
-    pub fn send<T: Serialize + ?Sized>(self, args: &T) -> Result<(), EmitError> {
-        let payload = super::emit::to_args(args)?;
+    /// Sends the answer. A tuple is the argument list, `()` none, any other value (a `Vec`
+    /// among them) one argument. An answer that cannot go out is logged: the client that
+    /// asked went away, or the value does not serialize (see [`AckSender::try_send`]).
+    pub fn send<T: Serialize + ?Sized>(self, args: &T) {
+        if let Err(error) = self.try_send(args) {
+            error.report("ack");
+        }
+    }
+
+    /// [`AckSender::send`], with what went wrong. When the ack was already answered,
+    /// nothing is sent and the call succeeds.
+    pub fn try_send<T: Serialize + ?Sized>(self, args: &T) -> Result<(), EmitError> {
+        let payload = to_args(args)?;
         self.send_payload(payload)
     }
 
-    /// Sends an answer that is already a payload (JSON with binary attachments); nothing is
-    /// sent when the ack was already answered.
+    /// Sends an answer that is already a payload (the argument list, binary leaves as
+    /// attachments); nothing is sent when the ack was already answered.
     pub fn send_payload(self, args: Payload) -> Result<(), EmitError> {
         if self.sent.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
         let kind = PacketKind::Ack { id: self.id, args };
-        let packet = Packet::new(self.socket.namespace().clone(), kind);
-        self.socket.send_packet(&packet, Delivery::NORMAL)
+        let packet = Packet::new(self.namespace.clone(), kind);
+        delivery::send(&self.engine, &packet, Delivery::NORMAL)
     }
 
     /// Whether the ack was answered (by this sender or a clone).

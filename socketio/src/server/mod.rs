@@ -6,80 +6,104 @@
 //!
 //! # async fn run() -> std::io::Result<()> {
 //! let io = SocketIo::new();
-//! io.of("/").on_connection(|socket: Socket| {
+//! io.on_connection(|socket: Socket| {
 //!     socket.on("chat message", |socket: &Socket, event: Event| {
-//!         let Ok((text,)) = event.args::<(String,)>() else { return };
+//!         let Ok(text) = event.arg::<String>(0) else { return };
 //!         // Everyone in the namespace, the sender included.
-//!         let _ = socket.nsp().emit("chat message", &(text,));
+//!         socket.nsp().emit("chat message", &text);
 //!     });
 //! });
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
 //! serve(listener, io).await
 //! # }
 //! ```
+//!
+//! The modules, from the bottom up: `error`, `reason`, `handshake` and `callback` (how user
+//! callbacks run) are leaves; `delivery` hands encoded packets to engine sockets; `event` and
+//! `ack` are what a client sends and answers; `namespace` (its one state, its callbacks, the
+//! server's registry) and `socket` (a handle, and the callbacks its connection owns) know each
+//! other, and only each other; `client` is the engine handler that owns each connection's
+//! state; `operator` builds broadcasts over namespaces and sockets; this module is the server.
 
 mod ack;
+mod callback;
 mod client;
 mod config;
-mod emit;
+mod delivery;
+mod error;
 mod event;
 mod handshake;
 mod namespace;
-mod nsp;
 mod operator;
 mod reason;
-mod remote;
 mod service;
 mod socket;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::Arc;
 
 use engineio::server::{BoxError, EngineIo, EngineResponse};
 use http::Request;
 use http_body::Body;
-use serde_json::Value;
 
-pub use ack::{AckError, BroadcastAckError, PartialAcks};
+pub use callback::{Async, CallbackFuture, Plain};
 pub use config::Builder;
-pub use emit::EmitError;
 pub use engineio::server::{serve, serve_with_shutdown, Cookie, Cors, RemoteAddr};
+pub use error::{AckError, ConnectError, EmitError, PartialAcks};
 pub use event::{AckSender, Event};
 pub use handshake::Handshake;
-pub use namespace::ConnectError;
-pub use nsp::{Nsp, ServerAck};
-pub use operator::{BroadcastOperator, IntoRooms};
+pub use namespace::hooks::{
+    ConnectMiddleware, ConnectionHandler, NamespacePredicate, NewNamespaceHandler, RoomListener,
+    ServerEventHandler,
+};
+pub use namespace::{Namespace, RoomEvent, ServerAck};
+pub use operator::{BroadcastOperator, ClusterSocket, RemoteSocket, SocketOperator};
 pub use reason::DisconnectReason;
-pub use remote::{ClusterSocket, RemoteSocket};
 pub use service::{SocketIoLayer, SocketIoService};
-pub use socket::{Socket, SocketOperator};
+pub use socket::handler::{
+    AnyHandler, Decision, DisconnectHandler, ErrorHandler, EventHandler, EventMiddleware,
+    ListenerId, OutgoingHandler,
+};
+pub use socket::{IntoRooms, Socket};
 
 use client::ClientHandler;
-use config::Config;
-use namespace::{NsInner, Parent};
+use namespace::registry::Registry;
 
 use crate::packet::NamespaceName;
 
-pub(crate) type Namespaces = RwLock<HashMap<NamespaceName, Arc<NsInner>>>;
-
-pub(crate) struct IoInner {
-    pub(crate) config: Config,
-    namespaces: Namespaces,
-    parents: RwLock<Vec<Arc<Parent>>>,
+struct Io {
+    registry: Arc<Registry>,
     engine: EngineIo<ClientHandler>,
 }
 
 /// A Socket.IO server: the handle on the whole house. Cloning is cheap.
 #[derive(Clone)]
 pub struct SocketIo {
-    inner: Arc<IoInner>,
+    inner: Arc<Io>,
 }
 
 impl Default for SocketIo {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+impl Builder {
+    /// The server.
+    pub fn build(self) -> SocketIo {
+        let config = Arc::new(self.config);
+        let registry = Registry::new(config.clone());
+        let handler = ClientHandler {
+            registry: Arc::downgrade(&registry),
+            config,
+        };
+        let engine = self.engine.build(handler);
+        let io = SocketIo {
+            inner: Arc::new(Io { registry, engine }),
+        };
+        io.of("/");
+        io
     }
 }
 
@@ -94,35 +118,14 @@ impl SocketIo {
         Builder::new()
     }
 
-    fn from_builder(builder: Builder) -> Self {
-        let inner = Arc::new_cyclic(|io: &Weak<IoInner>| IoInner {
-            config: builder.config,
-            namespaces: RwLock::new(HashMap::new()),
-            parents: RwLock::new(Vec::new()),
-            engine: builder.engine.build(ClientHandler { io: io.clone() }),
-        });
-        let io = Self { inner };
-        io.of("/");
-        io
+    /// The namespace `name` (a leading `/` is added when missing), created on first use.
+    pub fn of(&self, name: &str) -> Namespace {
+        self.inner.registry.of(normalize(name))
     }
 
-    /// The namespace `name` (a leading `/` is added when missing), created on first use.
-    pub fn of(&self, name: &str) -> Nsp {
-        let name = normalize(name);
-        if let Some(ns) = self.inner.namespace(&name) {
-            return Nsp(ns);
-        }
-        let mut map = self
-            .inner
-            .namespaces
-            .write()
-            .unwrap_or_else(|e| e.into_inner());
-        let ns = map
-            .entry(name.clone())
-            .or_insert_with(|| NsInner::new(name, &self.inner, None))
-            .clone();
-        drop(map);
-        Nsp(ns)
+    /// The main namespace, `/` (the reference's `io.sockets`).
+    pub fn sockets(&self) -> Namespace {
+        self.of("/")
     }
 
     /// Whether the namespace `name` exists now, without creating it (what users of the
@@ -130,47 +133,66 @@ impl SocketIo {
     /// a client created and that was not cleaned up since. Parents of dynamic namespaces are
     /// not namespaces of their own.
     pub fn has_namespace(&self, name: &str) -> bool {
-        self.inner.namespace(&normalize(name)).is_some()
+        self.inner.registry.get(&normalize(name)).is_some()
     }
 
     /// A parent of dynamic namespaces: every namespace whose name matches `pattern`
     /// (a regular expression) is created on its first CONNECT and shares the parent's
     /// connection handlers and middlewares.
-    pub fn of_pattern(&self, pattern: &str) -> Result<Nsp, regex::Error> {
+    pub fn of_pattern(&self, pattern: &str) -> Result<Namespace, regex::Error> {
         let regex = regex::Regex::new(pattern)?;
-        Ok(self.add_parent(Box::new(move |name, _auth| regex.is_match(name))))
+        Ok(self.of_fn(move |name: &str, _auth: &serde_json::Value| regex.is_match(name)))
     }
 
     /// A parent of dynamic namespaces chosen by a predicate over the name and the CONNECT
-    /// payload (`auth`).
-    pub fn of_fn(&self, accept: impl Fn(&str, &Value) -> bool + Send + Sync + 'static) -> Nsp {
-        self.add_parent(Box::new(accept))
+    /// payload (`auth`): a plain closure returning `bool`, or an async one. Parents are tried
+    /// in the order they were made; the first that accepts makes the namespace.
+    pub fn of_fn<M>(&self, predicate: impl NamespacePredicate<M>) -> Namespace {
+        let predicate =
+            Arc::new(move |name: &str, auth: &serde_json::Value| predicate.call(name, auth));
+        self.inner.registry.add_parent(predicate)
     }
 
-    fn add_parent(&self, accept: namespace::Matcher) -> Nsp {
-        let mut parents = self
-            .inner
-            .parents
-            .write()
-            .unwrap_or_else(|e| e.into_inner());
-        let name = NamespaceName::new(&format!("/_{}", parents.len())).unwrap_or_default();
-        let parent = Arc::new(Parent::new(accept, NsInner::new(name, &self.inner, None)));
-        parents.push(parent.clone());
-        Nsp(parent.ns.clone())
+    /// Runs for each socket that connects to the main namespace (the reference's
+    /// `io.on("connection")`).
+    pub fn on_connection<M>(&self, handler: impl ConnectionHandler<M>) {
+        self.sockets().on_connection(handler);
     }
 
-    /// Emits to every socket of the main namespace.
-    pub fn emit<T: serde::Serialize + ?Sized>(
+    /// A connect middleware of the main namespace (the reference's `io.use`).
+    pub fn use_middleware<M>(&self, middleware: impl ConnectMiddleware<M>) {
+        self.sockets().use_middleware(middleware);
+    }
+
+    /// Hears of each namespace created after this call, static or dynamic, `/` aside (the
+    /// reference's `new_namespace`).
+    pub fn on_new_namespace<M>(&self, handler: impl NewNamespaceHandler<M>) {
+        let handler = Arc::new(move |namespace| handler.call(namespace));
+        self.inner.registry.on_new_namespace(handler);
+    }
+
+    /// Emits to every socket of the main namespace; see [`BroadcastOperator::emit`].
+    pub fn emit<T: serde::Serialize + ?Sized>(&self, event: &str, args: &T) {
+        self.sockets().emit(event, args);
+    }
+
+    /// [`SocketIo::emit`], with what went wrong.
+    pub fn try_emit<T: serde::Serialize + ?Sized>(
         &self,
         event: &str,
         args: &T,
     ) -> Result<(), EmitError> {
-        self.of("/").emit(event, args)
+        self.sockets().try_emit(event, args)
     }
 
     /// Targets the sockets of the main namespace in `rooms`.
     pub fn to(&self, rooms: impl IntoRooms) -> BroadcastOperator {
-        self.of("/").to(rooms)
+        self.sockets().to(rooms)
+    }
+
+    /// Targets every socket of the main namespace except those in `rooms`.
+    pub fn except(&self, rooms: impl IntoRooms) -> BroadcastOperator {
+        self.sockets().except(rooms)
     }
 
     /// The Engine.IO server underneath.
@@ -198,71 +220,23 @@ impl SocketIo {
     /// Returns once every session is gone, or after the ping timeout for clients that do not
     /// come back to read (a bounded wait).
     pub async fn close(&self) {
-        let namespaces = self.inner.all_namespaces();
-        for ns in &namespaces {
-            ns.close_all(DisconnectReason::ServerShuttingDown);
+        let namespaces = self.inner.registry.all();
+        for namespace in &namespaces {
+            let sockets = namespace.0.read().sockets();
+            sockets.iter().for_each(Socket::shut_down);
         }
         self.inner.engine.close();
         let limit = self.inner.engine.config().engine.ping_timeout;
-        let drained = async {
-            while self.inner.engine.session_count() > 0 {
-                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-            }
-        };
-        let _ = tokio::time::timeout(limit, drained).await;
-        for ns in namespaces {
-            ns.adapter.close().await;
+        if tokio::time::timeout(limit, self.inner.engine.closed())
+            .await
+            .is_err()
+        {
+            let left = self.inner.engine.session_count();
+            tracing::debug!(left, "closing: sessions still open after the ping timeout");
         }
-    }
-}
-
-impl IoInner {
-    pub(crate) fn namespace(&self, name: &NamespaceName) -> Option<Arc<NsInner>> {
-        let map = self.namespaces.read().unwrap_or_else(|e| e.into_inner());
-        map.get(name).cloned()
-    }
-
-    /// The namespace a CONNECT asks for: a static one, or a dynamic child created now.
-    pub(crate) fn namespace_for(
-        self: &Arc<Self>,
-        name: &NamespaceName,
-        auth: &Value,
-    ) -> Option<Arc<NsInner>> {
-        if let Some(ns) = self.namespace(name) {
-            return Some(ns);
+        for namespace in namespaces {
+            namespace.0.adapter.close().await;
         }
-        let parents = self
-            .parents
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        let parent = parents
-            .into_iter()
-            .find(|p| p.accepts(name.as_str(), auth))?;
-        let mut map = self.namespaces.write().unwrap_or_else(|e| e.into_inner());
-        let child = map
-            .entry(name.clone())
-            .or_insert_with(|| NsInner::new(name.clone(), self, Some(parent)))
-            .clone();
-        Some(child)
-    }
-
-    /// Removes a namespace if it is still the one registered under its name and still has
-    /// no socket (a CONNECT may have come meanwhile); whether it was removed.
-    pub(crate) fn remove_namespace(&self, ns: &Arc<NsInner>) -> bool {
-        let mut map = self.namespaces.write().unwrap_or_else(|e| e.into_inner());
-        let current = map
-            .get(&ns.name)
-            .is_some_and(|found| Arc::ptr_eq(found, ns));
-        if current && ns.is_empty() {
-            map.remove(&ns.name);
-        }
-        current && !map.contains_key(&ns.name)
-    }
-
-    fn all_namespaces(&self) -> Vec<Arc<NsInner>> {
-        let map = self.namespaces.read().unwrap_or_else(|e| e.into_inner());
-        map.values().cloned().collect()
     }
 }
 

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use http::{Method, Request};
 use http_body_util::{BodyExt, Full};
 
-use super::emit::handoff;
+use super::delivery::handoff;
 use super::SocketIo;
 use crate::Binary;
 
@@ -47,7 +47,7 @@ async fn a_broadcast_hands_every_recipient_the_same_buffers() {
     }
     let file = Bytes::from(vec![7u8; 1024]);
     handoff::take();
-    io.emit("file", &("a.bin", Binary::from(file.clone())))
+    io.try_emit("file", &("a.bin", Binary::from(file.clone())))
         .unwrap();
     let handed = handoff::take();
     assert_eq!(handed.len(), sids.len(), "one hand-off per recipient");
@@ -65,7 +65,7 @@ async fn a_broadcast_hands_every_recipient_the_same_buffers() {
     // Emits to each socket in turn encode once per socket: distinct text buffers, which is
     // what the first assertion would see if a broadcast encoded per recipient.
     for socket in io.of("/").operator().local_sockets() {
-        socket.emit("one", "by one").unwrap();
+        socket.try_emit("one", "by one").unwrap();
     }
     let handed = handoff::take();
     assert_eq!(handed.len(), sids.len());

@@ -17,6 +17,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use e2e::{bin, from_b64, TIMEOUT};
 use serde_json::{json, Value};
+use socketio::server::Event;
 use socketio::server::{serve, Builder, Cors, DisconnectReason, Socket, SocketIo};
 use socketio::Payload;
 use tokio::sync::mpsc;
@@ -141,7 +142,7 @@ impl Server {
                 auth: socket.handshake().auth.clone(),
             });
             let (events, nsp_events) = (reporter.clone(), nsp.clone());
-            socket.on_any(move |socket, event| {
+            socket.on_any(move |socket: &Socket, event: &Event| {
                 events.seen(Seen::Event {
                     nsp: nsp_events.clone(),
                     id: socket.id().to_owned(),
@@ -150,7 +151,7 @@ impl Server {
                 });
             });
             let ends = reporter.clone();
-            socket.on_disconnect(move |socket, reason| {
+            socket.on_disconnect(move |socket: &Socket, reason: DisconnectReason| {
                 ends.seen(Seen::Disconnect {
                     nsp: nsp.clone(),
                     id: socket.id().to_owned(),

@@ -13,6 +13,8 @@ use socketio_redis::{RedisAdapterConfig, RedisAdapterFactory};
 use tokio::sync::mpsc;
 
 use super::Proto;
+use socketio::server::DisconnectReason;
+use socketio::server::ServerAck;
 
 /// A Rust server of the cluster: our `SocketIo` with the Redis adapter, on its own port.
 ///
@@ -109,7 +111,7 @@ impl RustNode {
 
 fn done(event: Event) {
     if let Some(ack) = event.into_ack() {
-        let _ = ack.send(&("done",));
+        ack.send(&("done",));
     }
 }
 
@@ -142,25 +144,28 @@ fn register(io: &SocketIo, tx: &mpsc::UnboundedSender<Value>) {
             );
         });
         let gone = report.clone();
-        socket.on_disconnect(move |socket: &Socket, reason| {
+        socket.on_disconnect(move |socket: &Socket, reason: DisconnectReason| {
             let _ = gone
                 .send(json!({"ev": "disconnect", "id": socket.id(), "reason": reason.to_string()}));
         });
     });
     let report = tx.clone();
-    io.of("/").on_server_event("hello", move |args, ack| {
-        let _ = report.send(json!({"ev": "serverEvent", "event": "hello", "args": e2e_args(args)}));
-        if let Some(ack) = ack {
-            let answer = json!({"from": "rust", "args": args.value()});
-            let answer = Payload::new(answer, args.attachments().to_vec());
-            ack.send_payload(answer.expect("the same placeholders"));
-        }
-    });
+    io.of("/")
+        .on_server_event("hello", move |args: &Payload, ack: Option<ServerAck>| {
+            let _ =
+                report.send(json!({"ev": "serverEvent", "event": "hello", "args": e2e_args(args)}));
+            if let Some(ack) = ack {
+                let answer = json!({"from": "rust", "args": args.value()});
+                let answer = Payload::new(answer, args.attachments().to_vec());
+                ack.send_payload(answer.expect("the same placeholders"));
+            }
+        });
     let report = tx.clone();
-    io.of("/").on_server_event("silent", move |args, _ack| {
-        let _ =
-            report.send(json!({"ev": "serverEvent", "event": "silent", "args": e2e_args(args)}));
-    });
+    io.of("/")
+        .on_server_event("silent", move |args: &Payload, _ack: Option<ServerAck>| {
+            let _ = report
+                .send(json!({"ev": "serverEvent", "event": "silent", "args": e2e_args(args)}));
+        });
 }
 
 /// A `join`/`leave` argument: one room or a list.

@@ -7,10 +7,10 @@ use std::ops::Deref;
 
 use serde::Serialize;
 
-use super::emit::EmitError;
-use super::operator::{BroadcastOperator, IntoRooms};
-use super::socket::Socket;
+use super::BroadcastOperator;
 use crate::adapter::SocketData;
+use crate::server::error::EmitError;
+use crate::server::socket::{IntoRooms, Socket};
 
 /// A socket found by [`BroadcastOperator::fetch_sockets`]: local, or on another node.
 ///
@@ -21,7 +21,7 @@ use crate::adapter::SocketData;
 /// # use socketio::server::SocketIo;
 /// # async fn kick(io: SocketIo) -> Result<(), socketio::adapter::AdapterError> {
 /// for socket in io.to("lobby").fetch_sockets().await? {
-///     socket.emit("moved", &("hall",)).ok();
+///     socket.emit("moved", "hall");
 ///     socket.join("hall");
 ///     socket.leave("lobby");
 /// }
@@ -44,11 +44,19 @@ impl RemoteSocket {
         }
     }
 
-    /// Sends an event to this socket.
-    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, args: &T) -> Result<(), EmitError> {
+    /// Sends an event to this socket; what cannot go out is logged (see
+    /// [`RemoteSocket::try_emit`]).
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, args: &T) {
+        if let Err(error) = self.try_emit(event, args) {
+            error.report("emit");
+        }
+    }
+
+    /// [`RemoteSocket::emit`], with what went wrong.
+    pub fn try_emit<T: Serialize + ?Sized>(&self, event: &str, args: &T) -> Result<(), EmitError> {
         match self {
-            Self::Local(socket) => socket.emit(event, args),
-            Self::Remote(socket) => socket.emit(event, args),
+            Self::Local(socket) => socket.try_emit(event, args),
+            Self::Remote(socket) => socket.try_emit(event, args),
         }
     }
 
@@ -102,9 +110,14 @@ impl ClusterSocket {
         self.data
     }
 
-    /// Sends an event to the socket, through the adapter.
-    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, args: &T) -> Result<(), EmitError> {
-        self.target.emit(event, args)
+    /// Sends an event to the socket, through the adapter; see [`BroadcastOperator::emit`].
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, args: &T) {
+        self.target.emit(event, args);
+    }
+
+    /// [`ClusterSocket::emit`], with what went wrong.
+    pub fn try_emit<T: Serialize + ?Sized>(&self, event: &str, args: &T) -> Result<(), EmitError> {
+        self.target.try_emit(event, args)
     }
 
     /// Makes the socket join rooms on its node (`remoteJoin`).

@@ -6,11 +6,11 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::Socket;
+use super::BroadcastOperator;
 use crate::adapter::BroadcastFlags;
-use crate::server::ack::AckError;
-use crate::server::emit::{event_packet, Delivery, EmitError};
-use crate::server::operator::{BroadcastOperator, IntoRooms};
+use crate::server::delivery::{self, event_packet, Delivery};
+use crate::server::error::{AckError, EmitError};
+use crate::server::socket::{IntoRooms, Socket};
 
 impl Socket {
     /// Every other socket of the namespace (the reference's `socket.broadcast`).
@@ -74,9 +74,9 @@ impl Socket {
 /// # use socketio::server::Socket;
 /// async fn on_connection(socket: Socket) {
 ///     // To this client, if it can take it now.
-///     let _ = socket.volatile().emit("tick", &(1,));
+///     socket.volatile().emit("tick", &1);
 ///     // To everyone in "game" but this client, volatile too.
-///     let _ = socket.volatile().to("game").emit("tick", &(1,));
+///     socket.volatile().to("game").emit("tick", &1);
 ///     // This client's answer, within a second.
 ///     let answer: Result<String, _> = socket
 ///         .timeout(Duration::from_secs(1))
@@ -113,7 +113,7 @@ impl SocketOperator {
 
     /// Every other socket of the namespace, with these flags.
     pub fn broadcast(self) -> BroadcastOperator {
-        BroadcastOperator::new(self.socket.0.ns.clone())
+        BroadcastOperator::new(self.socket.nsp())
             .except(self.socket.id())
             .with_flags(self.flags)
     }
@@ -138,11 +138,18 @@ impl SocketOperator {
         self.broadcast().local()
     }
 
-    /// Sends an event to this client, with these flags.
-    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, args: &T) -> Result<(), EmitError> {
+    /// Sends an event to this client, with these flags; what cannot go out is logged as
+    /// [`Socket::emit`] logs it.
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, args: &T) {
+        if let Err(error) = self.try_emit(event, args) {
+            error.report("emit");
+        }
+    }
+
+    /// [`SocketOperator::emit`], with what went wrong.
+    pub fn try_emit<T: Serialize + ?Sized>(&self, event: &str, args: &T) -> Result<(), EmitError> {
         let packet = event_packet(self.socket.namespace(), event, args, None)?;
-        self.socket
-            .send_packet(&packet, Delivery::from_flags(&self.flags))
+        delivery::send(&self.socket, &packet, Delivery::from_flags(&self.flags))
     }
 
     /// Sends an event to this client and waits for its acknowledgement: within the

@@ -1,0 +1,210 @@
+//! A CONNECT, from the packet to the socket in its namespace: the namespace is looked up
+//! (a dynamic parent may decide later), the socket is made and its connect middlewares run
+//! (they may decide later), then, back on the connection's task, the socket joins, the
+//! CONNECT is answered and the connection handlers run. Whatever happens on another task
+//! comes back through the inbox, so that only the connection changes its sockets.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::Poll;
+
+use futures_util::FutureExt;
+use serde_json::{json, Value};
+
+use super::inbox::{Message, Verdict};
+use super::slot::Slot;
+use super::{empty_auth, Connection};
+use crate::packet::{NamespaceName, Packet, PacketKind};
+use crate::room::SocketId;
+use crate::server::callback;
+use crate::server::delivery::send_to_engine;
+use crate::server::error::ConnectError;
+use crate::server::handshake::Handshake;
+use crate::server::namespace::hooks::MiddlewareFn;
+use crate::server::namespace::{read, Namespace};
+use crate::server::socket::{Parts, Socket};
+
+type Lookup = Pin<Box<dyn Future<Output = Option<Namespace>> + Send>>;
+type Admission = Pin<Box<dyn Future<Output = Result<(), ConnectError>> + Send>>;
+
+impl Connection {
+    /// A CONNECT for a namespace this connection has no socket in.
+    pub(super) fn connect(&mut self, name: NamespaceName, auth: Option<Value>) {
+        if self.resolving.contains(&name) {
+            return self.close_invalid_state();
+        }
+        let auth = auth.unwrap_or_else(empty_auth);
+        let Some(registry) = self.registry.upgrade() else {
+            return;
+        };
+        if let Some(found) = registry.get(&name) {
+            return self.admit(&found, auth);
+        }
+        let mut lookup: Lookup = Box::pin(registry.resolve(name.clone(), auth.clone()));
+        match callback::poll_once(&"namespace predicate", &mut lookup) {
+            Some(Poll::Ready(found)) => self.resolved(name, auth, found),
+            Some(Poll::Pending) => {
+                self.resolving.insert(name.clone());
+                let inbox = self.inbox.clone();
+                tokio::spawn(async move {
+                    let found = finish("namespace predicate", lookup).await.flatten();
+                    let resolved = Message::Resolved { name, auth, found };
+                    if inbox.push(resolved, false).is_err() {
+                        // Nothing was made for a connection that is over.
+                        tracing::trace!("namespace resolved after its connection closed");
+                    }
+                });
+            }
+            // A predicate panicked (logged): as a throw while the reference handles a packet.
+            None => self.engine.close(),
+        }
+    }
+
+    /// The namespace of a CONNECT was looked up.
+    pub(super) fn resolved(&mut self, name: NamespaceName, auth: Value, found: Option<Namespace>) {
+        self.resolving.remove(&name);
+        match found {
+            Some(namespace) => self.admit(&namespace, auth),
+            None => {
+                let refusal = ConnectError::new("Invalid namespace").to_json();
+                let packet = Packet::new(name, PacketKind::ConnectError(refusal));
+                send_to_engine(&self.engine, &packet);
+            }
+        }
+    }
+
+    /// Makes the socket and runs the namespace's connect middlewares.
+    fn admit(&mut self, namespace: &Namespace, auth: Value) {
+        let handshake = Handshake::new(self.engine.handshake().clone(), auth);
+        let socket = Socket::new(Parts {
+            id: new_id(),
+            ns: namespace.clone(),
+            engine: self.engine.clone(),
+            link: self.inbox.clone(),
+            handshake,
+            recovered: false,
+        });
+        namespace
+            .0
+            .update(|state| state.add(socket.clone(), Value::Null, &[]));
+        let name = namespace.name().clone();
+        self.slots.insert(name, Slot::new(socket.clone()));
+        let middlewares = read(&namespace.0.hooks).middlewares.clone();
+        if middlewares.is_empty() {
+            return self.admitted(&socket, Verdict::Admitted);
+        }
+        let mut admission: Admission = Box::pin(run_middlewares(middlewares, socket.clone()));
+        match callback::poll_once(&"connect middleware", &mut admission) {
+            Some(Poll::Ready(result)) => self.admitted(&socket, verdict(result)),
+            Some(Poll::Pending) => {
+                let inbox = self.inbox.clone();
+                tokio::spawn(async move {
+                    let verdict = match finish("connect middleware", admission).await {
+                        Some(result) => verdict(result),
+                        None => Verdict::Failed,
+                    };
+                    let admitted = Message::Admitted {
+                        socket: socket.clone(),
+                        verdict,
+                    };
+                    if inbox.push(admitted, false).is_err() {
+                        // The client went while the middlewares ran: drop the socket with
+                        // whatever rooms a middleware made it join.
+                        socket.nsp().0.remove(socket.id());
+                    }
+                });
+            }
+            None => self.admitted(&socket, Verdict::Failed),
+        }
+    }
+
+    /// The connect middlewares decided. A refused socket, or one whose client went
+    /// meanwhile, is dropped with whatever rooms a middleware made it join; only a client
+    /// still there hears of a refusal.
+    pub(super) fn admitted(&mut self, socket: &Socket, verdict: Verdict) {
+        let name = socket.namespace().clone();
+        let ours = self
+            .slots
+            .get(&name)
+            .is_some_and(|slot| slot.socket.sid() == socket.sid());
+        let gone = self.engine.is_closed();
+        if ours && !gone && matches!(verdict, Verdict::Admitted) {
+            return self.join(socket);
+        }
+        if ours {
+            self.slots.remove(&name);
+        }
+        socket.nsp().0.remove(socket.id());
+        match verdict {
+            Verdict::Refused(error) if ours && !gone => {
+                let packet = Packet::new(name, PacketKind::ConnectError(error.to_json()));
+                send_to_engine(&self.engine, &packet);
+            }
+            Verdict::Failed if ours => self.engine.close(),
+            _ => {}
+        }
+    }
+
+    /// The socket joins its namespace: its own room, the CONNECT answer (`{"sid"}`), then the
+    /// connection handlers, on this task, before the client's next packet is handled.
+    fn join(&mut self, socket: &Socket) {
+        let namespace = socket.nsp();
+        if !namespace.0.update(|state| state.connect(socket.sid())) {
+            self.slots.remove(namespace.name());
+            return;
+        }
+        if let Some(slot) = self.slots.get_mut(namespace.name()) {
+            slot.joined = true;
+        }
+        self.timers.connect = None;
+        self.rearm();
+        let reply = Packet::connect(
+            namespace.name().clone(),
+            Some(json!({ "sid": socket.id() })),
+        );
+        send_to_engine(&self.engine, &reply);
+        namespace.0.run_connection_handlers(socket);
+    }
+}
+
+/// Runs the middlewares in order; the first refusal stops the others.
+async fn run_middlewares(
+    middlewares: Vec<MiddlewareFn>,
+    socket: Socket,
+) -> Result<(), ConnectError> {
+    for middleware in middlewares {
+        middleware(socket.clone()).await?;
+    }
+    Ok(())
+}
+
+fn verdict(result: Result<(), ConnectError>) -> Verdict {
+    match result {
+        Ok(()) => Verdict::Admitted,
+        Err(error) => Verdict::Refused(error),
+    }
+}
+
+/// Awaits what is left of a started future; `None` when it panicked (logged).
+async fn finish<T>(
+    what: &'static str,
+    future: Pin<Box<dyn Future<Output = T> + Send>>,
+) -> Option<T> {
+    match AssertUnwindSafe(future).catch_unwind().await {
+        Ok(value) => Some(value),
+        Err(panic) => {
+            callback::report(&what, &*panic);
+            None
+        }
+    }
+}
+
+/// A new socket id: 15 random bytes in URL-safe base64, as the reference's.
+fn new_id() -> SocketId {
+    use base64::Engine;
+    let bytes: [u8; 15] = rand::random();
+    let id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    Arc::from(id)
+}
