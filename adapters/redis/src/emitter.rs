@@ -150,9 +150,12 @@ impl Emitter {
         Ok(())
     }
 
-    /// Closes the connection.
+    /// Closes the connection (within the command timeout, 3 s; a `QUIT` that gets no answer
+    /// is traced).
     pub async fn close(&self) {
-        let _ = self.client.quit().await;
+        if let Err(error) = self.client.quit().await {
+            tracing::warn!(%error, "Redis QUIT failed");
+        }
     }
 }
 
