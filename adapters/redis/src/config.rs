@@ -67,7 +67,7 @@ pub(crate) struct QueueLimits {
 
 /// The default limits of the publish queue.
 pub(crate) const DEFAULT_QUEUE: QueueLimits = QueueLimits {
-    messages: 16 * 1024,
+    messages: 64 * 1024,
     bytes: 16 * 1024 * 1024,
 };
 
@@ -77,7 +77,7 @@ pub(crate) const DEFAULT_MAX_PENDING: usize = 16 * 1024;
 impl RedisAdapterConfig {
     /// The Node defaults (classic mode, key `socket.io`, 5 s request timeout) on Redis at
     /// `url` (`redis://host:port[/db]`, `rediss://` needs a TLS build of the client), with
-    /// this adapter's limits: a 3 s command timeout, a publish queue of 16 384 messages and
+    /// this adapter's limits: a 3 s command timeout, a publish queue of 65 536 messages and
     /// 16 MiB, 16 384 pending requests per namespace.
     pub fn new(url: &str) -> Self {
         Self {
@@ -140,7 +140,7 @@ impl RedisAdapterConfig {
         self
     }
 
-    /// How much the publish queue holds: at most `messages` messages and `bytes` bytes (16 384
+    /// How much the publish queue holds: at most `messages` messages and `bytes` bytes (65 536
     /// and 16 MiB by default). A message counts from the moment the adapter takes it until the
     /// Redis client lets go of it (answered, failed or timed out), its channel and payload
     /// plus 256 bytes. A message that does not fit is refused, and the operation that
@@ -148,7 +148,7 @@ impl RedisAdapterConfig {
     /// ones keep their place. At least one message and one byte.
     pub fn publish_queue(mut self, messages: usize, bytes: usize) -> Self {
         self.queue = QueueLimits {
-            messages: messages.max(1),
+            messages: messages.clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
             bytes: bytes.clamp(1, u32::MAX as usize),
         };
         self

@@ -73,7 +73,16 @@ impl Hub {
     ) -> Result<Arc<Self>, Error> {
         let publisher = config.client()?;
         let subscriber = config.client()?;
-        let connections = vec![publisher.init().await?, subscriber.init().await?];
+        let publishing = publisher.init().await?;
+        let subscribing = match subscriber.init().await {
+            Ok(task) => task,
+            Err(error) => {
+                // Else the publisher would go on reconnecting for nobody.
+                publishing.abort();
+                return Err(error.into());
+            }
+        };
+        let connections = vec![publishing, subscribing];
         let health = Arc::new(Health::default());
         let (outbox, queue) = Outbox::new(queue, health.clone());
         let hub = Arc::new(Self {

@@ -8,7 +8,7 @@
 //! # Overflow policy
 //!
 //! The queue holds at most [`QueueLimits::messages`] messages and [`QueueLimits::bytes`]
-//! bytes (16 384 and 16 MiB by default). A message counts from the moment [`Outbox::push`]
+//! bytes (65 536 and 16 MiB by default). A message counts from the moment [`Outbox::push`]
 //! takes it until the last copy of its payload is gone: queued here, in the pipeline being
 //! sent, or held by the Redis client (while it reconnects it keeps the commands it was given,
 //! and a command written to a Redis that stopped answering stays in flight). The payload's
