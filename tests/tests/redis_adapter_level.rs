@@ -1,5 +1,6 @@
 //! The Redis adapter on its own, under a stand-in namespace: how servers are counted, the room
-//! hooks of the dynamic subscription mode, and the classic adapter's `all_rooms` request.
+//! hooks of the dynamic subscription mode, the classic adapter's `all_rooms` request, and what
+//! a server that falls behind on received messages loses.
 
 #[macro_use]
 mod redis_common;
@@ -181,4 +182,101 @@ async fn classic_all_rooms_asks_the_other_servers() {
     );
     asking.close().await;
     one.shutdown().await;
+}
+
+/// A namespace whose first delivery blocks its thread until the test lets it go (so the
+/// adapter's dispatching falls behind), and which records the argument of every broadcast.
+struct Stalled {
+    name: NamespaceName,
+    seen: Mutex<Vec<u64>>,
+    release: Mutex<Option<std::sync::mpsc::Receiver<()>>>,
+}
+
+impl LocalNamespace for Stalled {
+    fn name(&self) -> &NamespaceName {
+        &self.name
+    }
+    fn broadcast(&self, packet: &Packet, _opts: &BroadcastOptions) {
+        if let socketio::packet::PacketKind::Event { args, .. } = &packet.kind {
+            let n = args.value()[0].as_u64().expect("a number");
+            self.seen.lock().expect("lock").push(n);
+        }
+        let release = self.release.lock().expect("lock").take();
+        if let Some(release) = release {
+            release
+                .recv_timeout(std::time::Duration::from_secs(60))
+                .expect("the test lets the namespace go");
+        }
+    }
+    fn sockets_join(&self, _opts: &BroadcastOptions, _rooms: &[Room]) {}
+    fn sockets_leave(&self, _opts: &BroadcastOptions, _rooms: &[Room]) {}
+    fn disconnect_sockets(&self, _opts: &BroadcastOptions, _close: bool) {}
+    fn fetch_sockets(&self, _opts: &BroadcastOptions) -> Vec<SocketData> {
+        Vec::new()
+    }
+    fn broadcast_with_ack(&self, _: &Packet, _: &BroadcastOptions, _: AckSink<Payload>) -> usize {
+        0
+    }
+    fn server_side_emit(&self, _event: &str, _args: Payload, _reply: Option<ServerReply>) {}
+}
+
+/// The received-messages queue's overflow policy: a server whose namespaces fall more than
+/// 16 384 messages behind loses the oldest (the number lost is traced) and goes on with the
+/// newest, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_falls_behind_loses_the_oldest_messages_and_goes_on() {
+    const SENT: u64 = 30_000;
+    let key = unique_key("behind");
+    let receiving = factory(Mode::Classic, &key).await;
+    let (release, released) = std::sync::mpsc::channel();
+    let ns = Arc::new(Stalled {
+        name: NamespaceName::root(),
+        seen: Mutex::default(),
+        release: Mutex::new(Some(released)),
+    });
+    let adapter = receiving.create(&NamespaceName::root());
+    adapter.init(ns.clone()).await.expect("init");
+    let config = RedisAdapterConfig::new(REDIS_URL)
+        .key(&key)
+        .publish_queue(usize::MAX, usize::MAX);
+    let sending = RedisAdapterFactory::connect(config).await.expect("connect");
+    let sender = sending.create(&NamespaceName::root());
+    let publish = |n: u64| {
+        let packet = Packet::event(
+            NamespaceName::root(),
+            "n",
+            Payload::from(serde_json::json!([n])),
+        );
+        sender
+            .broadcast(&packet, &BroadcastOptions::default())
+            .expect("queued");
+    };
+    publish(0);
+    eventually("the namespace is stalled on the first message", || {
+        std::future::ready(!ns.seen.lock().expect("lock").is_empty())
+    })
+    .await;
+    (1..=SENT).for_each(publish);
+    eventually("every message is published", || {
+        std::future::ready(sending.queued().messages == 0)
+    })
+    .await;
+    // Let the subscriber's connection read what Redis sent it.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    release.send(()).expect("the namespace waits");
+    eventually("the newest message arrives", || {
+        std::future::ready(ns.seen.lock().expect("lock").last() == Some(&SENT))
+    })
+    .await;
+    let seen = ns.seen.lock().expect("lock").clone();
+    let first_kept = seen[1];
+    assert!(first_kept > 1, "the oldest are lost: {} kept", seen.len());
+    assert_eq!(
+        seen[1..],
+        (first_kept..=SENT).collect::<Vec<_>>()[..],
+        "the newest, in order"
+    );
+    adapter.close().await;
+    receiving.shutdown().await;
+    sending.shutdown().await;
 }

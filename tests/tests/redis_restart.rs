@@ -5,67 +5,12 @@
 #[macro_use]
 mod redis_common;
 
-use std::process::Stdio;
 use std::time::Duration;
 
-use redis_common::{eventually, redis_cli, rust, unique_key, Clients, Cluster, Proto, RustNode};
+use redis_common::{
+    eventually, redis_cli, rust, unique_key, Clients, Cluster, OwnRedis, Proto, RustNode,
+};
 use serde_json::{json, Value};
-use tokio::process::{Child, Command};
-
-/// A `redis-server` of this test's own, without persistence.
-struct OwnRedis {
-    port: u16,
-    child: Option<Child>,
-    dir: std::path::PathBuf,
-}
-
-impl OwnRedis {
-    async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port");
-        let dir = std::env::temp_dir().join(format!("socketio-redis-restart-{port}"));
-        std::fs::create_dir_all(&dir).expect("a work dir");
-        let mut redis = Self {
-            port,
-            child: None,
-            dir,
-        };
-        redis.spawn().await;
-        redis
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    async fn spawn(&mut self) {
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .arg("--dir")
-            .arg(&self.dir)
-            .stdout(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("redis-server starts (apt-get install redis-server)");
-        self.child = Some(child);
-        let url = self.url();
-        redis_common::eventually("our redis-server answers", || {
-            std::future::ready(redis_cli(&url, &["PING"]) == "PONG")
-        })
-        .await;
-    }
-
-    /// `SHUTDOWN NOSAVE`, as an operator restarting Redis would.
-    async fn shutdown(&mut self) {
-        let _ = redis_cli(&self.url(), &["SHUTDOWN", "NOSAVE"]);
-        if let Some(mut child) = self.child.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
-        }
-    }
-}
 
 async fn expect_event(clients: &mut Clients, name: &str, event: &str) {
     let mut got = clients.incoming(name).await;
@@ -130,7 +75,6 @@ async fn the_cluster_recovers_after_redis_restarts(proto: Proto) {
     clients.exit().await;
     cluster.stop().await;
     redis.shutdown().await;
-    let _ = std::fs::remove_dir_all(&redis.dir);
 }
 
 /// What a server publishes while its connection to Redis is down is held and goes out once the
@@ -176,5 +120,4 @@ async fn what_is_published_while_redis_is_down_goes_out_once_it_is_back() {
     sender.stop().await;
     receiver.stop().await;
     redis.shutdown().await;
-    let _ = std::fs::remove_dir_all(&redis.dir);
 }

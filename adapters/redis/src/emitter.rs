@@ -22,7 +22,9 @@ use crate::wire::{emitter_opts_to_mp, event_data, rooms_to_mp, selection_to_mp, 
 /// The uid the emitter signs its messages with.
 const UID: &str = "emitter";
 
-/// An emitter: a Redis connection and a namespace of the cluster.
+/// An emitter: a Redis connection and a namespace of the cluster. Each call waits for Redis's
+/// answer at most the command timeout (3 s, the wait for a reconnection included) and fails
+/// with [`Error::Redis`] past it.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), socketio_redis::Error> {
@@ -150,9 +152,12 @@ impl Emitter {
         Ok(())
     }
 
-    /// Closes the connection.
+    /// Closes the connection (within the command timeout, 3 s; a `QUIT` that gets no answer
+    /// is traced).
     pub async fn close(&self) {
-        let _ = self.client.quit().await;
+        if let Err(error) = self.client.quit().await {
+            tracing::warn!(%error, "Redis QUIT failed");
+        }
     }
 }
 

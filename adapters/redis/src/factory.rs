@@ -40,7 +40,7 @@ impl RedisAdapterFactory {
     /// Connects to Redis. The connections come back by themselves after Redis went away
     /// (see the crate's README for what is lost meanwhile).
     pub async fn connect(config: RedisAdapterConfig) -> Result<Self, Error> {
-        let hub = Hub::connect(&config.redis).await?;
+        let hub = Hub::connect(&config.redis, config.queue).await?;
         Ok(Self {
             hub,
             config: Arc::new(config),
@@ -52,10 +52,28 @@ impl RedisAdapterFactory {
         &self.config
     }
 
-    /// Closes the connections (after the server closed: its adapters unsubscribe then).
+    /// What the publish queue holds now: messages and bytes taken and not yet let go of by the
+    /// Redis client (see [`RedisAdapterConfig::publish_queue`]).
+    pub fn queued(&self) -> Queued {
+        let (messages, bytes) = self.hub.queued();
+        Queued { messages, bytes }
+    }
+
+    /// Closes the connections (after the server closed: its adapters unsubscribe then), within
+    /// the command timeout.
     pub async fn shutdown(&self) {
         self.hub.shutdown().await;
     }
+}
+
+/// What the publish queue holds ([`RedisAdapterFactory::queued`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Queued {
+    /// Messages.
+    pub messages: usize,
+    /// Bytes, counted as the limit counts them.
+    pub bytes: usize,
 }
 
 impl AdapterFactory for RedisAdapterFactory {

@@ -5,27 +5,26 @@
 //! `PUBSUB NUMSUB` (or `SHARDNUMSUB`) on a namespace's channel, which counts subscribed
 //! connections, so each server must hold exactly one subscription per channel.
 //!
-//! Publishing goes through a queue to one task ([`crate::outbox`]), which holds a bounded
-//! amount while the connection is down (`adapters/redis/README.md` says what is lost).
+//! Publishing goes through a bounded queue to one task ([`crate::outbox`], where its overflow
+//! policy is written). Every command is bounded by the command timeout
+//! ([`crate::config::RedisConfig::client`]); the outcome of the publishing connection's last
+//! command is kept ([`Health`]), so that requests that wait for answers fail at once while
+//! Redis does not answer. Received messages wait in the client's broadcast queue
+//! ([`crate::config::RECEIVE_QUEUE`] messages): when the namespaces fall that far behind, the
+//! oldest are lost and the number lost is traced.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 
-use bytes::Bytes;
 use fred::clients::Client;
 use fred::interfaces::{ClientLike, EventInterface, PubsubInterface};
-use fred::types::Message;
+use fred::types::{ConnectHandle, Message};
 use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::config::RedisConfig;
+use crate::config::{QueueLimits, RedisConfig};
 use crate::error::Error;
-use crate::outbox::{connected, publish_loop, Outgoing};
-
-/// How long counting the servers may wait for the reconnection beyond the longest delay
-/// between two attempts, before this server counts itself alone.
-const COUNT_MARGIN: std::time::Duration = std::time::Duration::from_secs(1);
+use crate::outbox::{publish_loop, Health, Outbox};
 
 /// Receives the messages of the channels it subscribed to.
 pub(crate) trait Listener: Send + Sync + 'static {
@@ -56,35 +55,48 @@ struct Routes {
 pub(crate) struct Hub {
     publisher: Client,
     subscriber: Client,
-    outgoing: mpsc::UnboundedSender<Outgoing>,
+    outbox: Outbox,
+    health: Arc<Health>,
     routes: RwLock<Routes>,
     /// What is subscribed, to subscribe again after a reconnection.
     tracked: Mutex<HashMap<Kind, BTreeSet<String>>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
-    /// How long counting the servers waits for the reconnection.
-    count_timeout: std::time::Duration,
+    /// The clients' connection tasks, ended by [`Hub::shutdown`].
+    connections: Mutex<Vec<ConnectHandle>>,
 }
 
 impl Hub {
     /// Connects both clients and starts the publishing, dispatching and resubscribing tasks.
-    pub(crate) async fn connect(config: &RedisConfig) -> Result<Arc<Self>, Error> {
+    pub(crate) async fn connect(
+        config: &RedisConfig,
+        queue: QueueLimits,
+    ) -> Result<Arc<Self>, Error> {
         let publisher = config.client()?;
         let subscriber = config.client()?;
-        // The connection tasks run on their own; the clients reach them.
-        drop(publisher.init().await?);
-        drop(subscriber.init().await?);
-        let (outgoing, queue) = mpsc::unbounded_channel();
+        let publishing = publisher.init().await?;
+        let subscribing = match subscriber.init().await {
+            Ok(task) => task,
+            Err(error) => {
+                // Else the publisher would go on reconnecting for nobody.
+                publishing.abort();
+                return Err(error.into());
+            }
+        };
+        let connections = vec![publishing, subscribing];
+        let health = Arc::new(Health::default());
+        let (outbox, queue) = Outbox::new(queue, health.clone());
         let hub = Arc::new(Self {
             publisher: publisher.clone(),
             subscriber: subscriber.clone(),
-            outgoing,
+            outbox,
+            health: health.clone(),
             routes: RwLock::default(),
             tracked: Mutex::default(),
             tasks: Mutex::default(),
-            count_timeout: config.longest_reconnect_delay() + COUNT_MARGIN,
+            connections: Mutex::new(connections),
         });
         let tasks = vec![
-            tokio::spawn(publish_loop(publisher, queue)),
+            tokio::spawn(publish_loop(publisher, queue, health)),
             tokio::spawn(dispatch_loop(Arc::downgrade(&hub), subscriber.message_rx())),
             tokio::spawn(resubscribe_loop(Arc::downgrade(&hub))),
         ];
@@ -92,33 +104,58 @@ impl Hub {
         Ok(hub)
     }
 
-    /// Queues a message for `PUBLISH` (or `SPUBLISH` when `sharded`).
-    pub(crate) fn publish(&self, channel: String, payload: Vec<u8>, sharded: bool) {
-        let payload = Bytes::from(payload);
-        let _ = self.outgoing.send(Outgoing {
-            channel,
-            payload,
-            sharded,
-        });
+    /// Queues a message for `PUBLISH` (or `SPUBLISH` when `sharded`); refused when the queue
+    /// is full ([`crate::outbox`]). Never waits.
+    pub(crate) fn publish(
+        &self,
+        channel: String,
+        payload: Vec<u8>,
+        sharded: bool,
+    ) -> Result<(), Error> {
+        self.outbox.push(channel, payload, sharded)
+    }
+
+    /// Publishes an answer to another node's request. Nobody on this node waits for it, so a
+    /// refusal is traced here (the queue traces the first of a run as well), and the
+    /// requester times out.
+    pub(crate) fn publish_answer(&self, channel: String, payload: Vec<u8>, sharded: bool) {
+        if let Err(error) = self.outbox.push(channel, payload, sharded) {
+            tracing::debug!(%error, "answer to another server dropped");
+        }
+    }
+
+    /// Messages and bytes the publish queue holds.
+    pub(crate) fn queued(&self) -> (usize, usize) {
+        self.outbox.held()
+    }
+
+    /// Fails while the last command on the publishing connection failed: a request that waits
+    /// for answers would only time out.
+    pub(crate) fn reachable(&self) -> Result<(), Error> {
+        match self.health.last_failure() {
+            Some(cause) => Err(Error::Unreachable(cause)),
+            None => Ok(()),
+        }
     }
 
     /// `PUBSUB NUMSUB` (or `SHARDNUMSUB` when `sharded`) of one channel: the servers listening.
-    /// While the connection is down it waits for the reconnection, as Node's client queues
-    /// commands until then, but fails after the longest delay between two reconnection
-    /// attempts and a margin, so that a Redis that stays away does not hold a request (the
-    /// client would otherwise keep the command until it is back).
+    /// While the connection is down the client holds the command until it is back, as Node's
+    /// client does, but only up to the command timeout.
     pub(crate) async fn subscribers(&self, channel: &str, sharded: bool) -> Result<usize, Error> {
-        let ask = async {
-            connected(&self.publisher).await;
-            let reply: fred::types::Value = match sharded {
-                true => self.publisher.pubsub_shardnumsub(channel).await?,
-                false => self.publisher.pubsub_numsub(channel).await?,
-            };
-            Ok(count_of(&reply))
+        let reply: Result<fred::types::Value, _> = match sharded {
+            true => self.publisher.pubsub_shardnumsub(channel).await,
+            false => self.publisher.pubsub_numsub(channel).await,
         };
-        tokio::time::timeout(self.count_timeout, ask)
-            .await
-            .unwrap_or(Err(Error::Disconnected))
+        match reply {
+            Ok(reply) => {
+                self.health.succeeded();
+                Ok(count_of(&reply))
+            }
+            Err(error) => {
+                self.health.failed(&error);
+                Err(error.into())
+            }
+        }
     }
 
     /// Routes `channels` to `listener`, then subscribes to them.
@@ -227,11 +264,20 @@ impl Hub {
             .for_each(|listener| listener.on_message(channel, payload));
     }
 
-    /// Stops the tasks and closes both connections.
+    /// Stops the tasks and closes both connections, within the command timeout: a `QUIT`
+    /// that gets no answer is traced and its connection ended anyway.
     pub(crate) async fn shutdown(&self) {
         lock(&self.tasks).drain(..).for_each(|task| task.abort());
-        let _ = self.subscriber.quit().await;
-        let _ = self.publisher.quit().await;
+        let (subscriber, publisher) = tokio::join!(self.subscriber.quit(), self.publisher.quit());
+        for (connection, result) in [("subscriber", subscriber), ("publisher", publisher)] {
+            if let Err(error) = result {
+                tracing::warn!(%error, connection, "Redis QUIT failed: closing the connection anyway");
+            }
+        }
+        // Without this a connection whose QUIT went unanswered would go on reconnecting.
+        lock(&self.connections)
+            .drain(..)
+            .for_each(|task| task.abort());
     }
 }
 

@@ -6,11 +6,12 @@
 //! publishes from outside any server, as `@socket.io/redis-emitter` does.
 //!
 //! - [`RedisAdapterFactory`]: give it to [`socketio::server::Builder::adapter`];
-//! - [`RedisAdapterConfig`]: the URL, the [`Mode`], the key prefix, the request timeout;
+//! - [`RedisAdapterConfig`]: the URL, the [`Mode`], the key prefix, the timeouts and limits;
 //! - [`Emitter`]: emit, join, leave, disconnect and server-side emit from any process.
 //!
 //! The crate depends on the socketio core only (no HTTP server), on `fred` for Redis and on
-//! `rmpv` for MessagePack. `README.md` beside this crate says what is lost while Redis is down.
+//! `rmpv` for MessagePack. `README.md` beside this crate says what is lost while Redis is down
+//! or stops answering, and every limit with what a caller that hits it sees.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -34,4 +35,4 @@ mod wire;
 pub use config::{Mode, RedisAdapterConfig, SubscriptionMode};
 pub use emitter::{Emitter, EmitterOperator};
 pub use error::Error;
-pub use factory::RedisAdapterFactory;
+pub use factory::{Queued, RedisAdapterFactory};

@@ -223,8 +223,10 @@ pub(crate) fn has_binary(value: &Mp) -> bool {
 /// MessagePack bytes of a value, in notepack's compact forms.
 pub fn encode_msgpack(value: &Mp) -> Vec<u8> {
     let mut out = Vec::with_capacity(64);
-    // Writing into a Vec cannot fail.
-    let _ = rmpv::encode::write_value(&mut out, value);
+    // Writing into a Vec cannot fail; were it to, the message would be cut, so say so.
+    if let Err(error) = rmpv::encode::write_value(&mut out, value) {
+        tracing::error!(%error, "cannot encode a MessagePack message");
+    }
     out
 }
 

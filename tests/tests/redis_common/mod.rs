@@ -25,6 +25,7 @@ macro_rules! both_protocols {
 
 pub(crate) mod clients;
 pub(crate) mod node;
+pub(crate) mod own_redis;
 pub(crate) mod rust;
 
 use std::time::Duration;
@@ -36,6 +37,8 @@ use socketio_redis::{Mode, RedisAdapterConfig, SubscriptionMode};
 pub(crate) use clients::Clients;
 #[allow(unused_imports)]
 pub(crate) use node::NodeServer;
+#[allow(unused_imports)]
+pub(crate) use own_redis::OwnRedis;
 #[allow(unused_imports)]
 pub(crate) use rust::{e2e_args, BinJson, RustNode};
 

@@ -82,53 +82,81 @@ impl ClassicAdapter {
 }
 
 impl Inner {
-    fn publish_json(&self, channel: &str, message: &Mp) {
-        let bytes = encode_json(message);
-        self.core.hub.publish(channel.to_owned(), bytes, false);
+    /// Publishes a message nobody answers (refused when the publish queue is full).
+    fn publish_json(&self, channel: &str, message: &Mp) -> Result<(), AdapterError> {
+        self.core
+            .publish(channel.to_owned(), encode_json(message), false)
     }
 
-    fn publish_msgpack(&self, channel: &str, message: &Mp) {
-        let bytes = encode_msgpack(message);
-        self.core.hub.publish(channel.to_owned(), bytes, false);
+    /// An answer to another node's request (a refusal is traced).
+    fn answer_json(&self, channel: String, message: &Mp) {
+        self.core
+            .publish_answer(channel, encode_json(message), false);
     }
 
     /// A request asking every node for a list (`field` of each answer), as Node does: the
-    /// requester counts itself, so it waits for `servers - 1` answers.
+    /// requester counts itself, so it waits for `servers - 1` answers. `what` names it in
+    /// the timeout error, as Node does.
     async fn ask(
         &self,
         kind: u64,
         opts: Option<Mp>,
         field: &'static str,
-    ) -> Result<Vec<Mp>, String> {
-        let servers = self.core.server_count(&self.channels.request, false).await;
+        what: &str,
+    ) -> Result<Vec<Mp>, AdapterError> {
+        let core = &self.core;
+        let servers = core
+            .servers_for_request(&self.channels.request, false)
+            .await?;
         if servers <= 1 {
             return Ok(Vec::new());
         }
         let id = uid2();
-        let rx = self.core.pending.collect(&id, servers - 1);
+        let timeout = core.config.requests_timeout;
+        let rx = core
+            .pending
+            .collect(&id, servers - 1, timeout)
+            .map_err(|error| error.to_adapter())?;
         let mut fields = vec![
-            ("uid", Mp::from(self.core.uid.as_str())),
+            ("uid", Mp::from(core.uid.as_str())),
             ("requestId", Mp::from(id.as_str())),
             ("type", Mp::from(kind)),
         ];
         fields.extend(opts.map(|opts| ("opts", opts)));
         let request = Mp::Map(fields.into_iter().map(|(k, v)| (Mp::from(k), v)).collect());
-        self.publish_json(&self.channels.request, &request);
-        let timeout = self.core.config.requests_timeout;
-        match self.core.pending.wait(&id, rx, timeout).await {
+        let channel = self.channels.request.clone();
+        core.publish_request(&id, channel, encode_json(&request), false)?;
+        match core.pending.wait(&id, rx, timeout).await {
             Ok(answers) => Ok(answers.into_iter().map(|a| take_field(a, field)).collect()),
-            Err(_) => Err(field.to_owned()),
+            Err(_) => Err(timeout_error(what)),
         }
     }
 
-    fn remote_rooms_request(&self, kind: u64, opts: &BroadcastOptions, rooms: &[Room]) {
+    fn remote_rooms_request(
+        &self,
+        kind: u64,
+        opts: &BroadcastOptions,
+        rooms: &[Room],
+    ) -> Result<(), AdapterError> {
         let request = map([
             ("uid", Mp::from(self.core.uid.as_str())),
             ("type", Mp::from(kind)),
             ("opts", selection_to_mp(opts)),
             ("rooms", rooms_to_mp(rooms)),
         ]);
-        self.publish_json(&self.channels.request, &request);
+        self.publish_json(&self.channels.request, &request)
+    }
+
+    /// The channels `init` subscribes to and `close` unsubscribes from: the broadcast pattern,
+    /// and the request and response channels.
+    fn subscriptions(&self) -> (Vec<String>, Vec<String>) {
+        let pattern = format!("{}*", self.channels.broadcast);
+        let channels = vec![
+            self.channels.request.clone(),
+            self.channels.response.clone(),
+            self.channels.own_response.clone(),
+        ];
+        (vec![pattern], channels)
     }
 }
 
@@ -143,19 +171,14 @@ impl Adapter for ClassicAdapter {
         Box::pin(async move {
             let inner = &self.0;
             let listener: Arc<dyn Listener> = inner.clone();
-            let pattern = format!("{}*", inner.channels.broadcast);
+            let (patterns, channels) = inner.subscriptions();
             let hub = &inner.core.hub;
-            let channels = vec![
-                inner.channels.request.clone(),
-                inner.channels.response.clone(),
-                inner.channels.own_response.clone(),
-            ];
-            hub.subscribe(Kind::Pattern, vec![pattern], listener.clone())
+            hub.subscribe(Kind::Pattern, patterns, listener.clone())
                 .await
-                .map_err(|e| transport(&e))?;
+                .map_err(|e| e.to_adapter())?;
             hub.subscribe(Kind::Channel, channels, listener)
                 .await
-                .map_err(|e| transport(&e))
+                .map_err(|e| e.to_adapter())
         })
     }
 
@@ -173,20 +196,17 @@ impl Adapter for ClassicAdapter {
             Some(room) => format!("{}{room}#", inner.channels.broadcast),
             None => inner.channels.broadcast.clone(),
         };
-        inner.publish_msgpack(&channel, &message);
-        Ok(())
+        inner.core.publish(channel, encode_msgpack(&message), false)
     }
 
     fn sockets_join(&self, opts: &BroadcastOptions, rooms: &[Room]) -> Result<(), AdapterError> {
         self.0
-            .remote_rooms_request(request::REMOTE_JOIN, opts, rooms);
-        Ok(())
+            .remote_rooms_request(request::REMOTE_JOIN, opts, rooms)
     }
 
     fn sockets_leave(&self, opts: &BroadcastOptions, rooms: &[Room]) -> Result<(), AdapterError> {
         self.0
-            .remote_rooms_request(request::REMOTE_LEAVE, opts, rooms);
-        Ok(())
+            .remote_rooms_request(request::REMOTE_LEAVE, opts, rooms)
     }
 
     fn disconnect_sockets(&self, opts: &BroadcastOptions, close: bool) -> Result<(), AdapterError> {
@@ -197,8 +217,7 @@ impl Adapter for ClassicAdapter {
             ("opts", selection_to_mp(opts)),
             ("close", Mp::Boolean(close)),
         ]);
-        inner.publish_json(&inner.channels.request, &request);
-        Ok(())
+        inner.publish_json(&inner.channels.request, &request)
     }
 
     fn broadcast_with_ack(
@@ -212,17 +231,20 @@ impl Adapter for ClassicAdapter {
             return Ok(());
         };
         let id = uid2();
-        let ttl = opts.timeout().unwrap_or(inner.core.config.requests_timeout);
-        inner.core.pending.acks(&id, sink, ttl);
+        let core = &inner.core;
+        let ttl = opts.timeout().unwrap_or(core.config.requests_timeout);
+        core.pending
+            .acks(&id, sink, ttl)
+            .map_err(|error| error.to_adapter())?;
         let request = map([
-            ("uid", Mp::from(inner.core.uid.as_str())),
+            ("uid", Mp::from(core.uid.as_str())),
             ("requestId", Mp::from(id.as_str())),
             ("type", Mp::from(request::BROADCAST)),
             ("packet", packet),
             ("opts", opts_to_mp(opts)),
         ]);
-        inner.publish_msgpack(&inner.channels.request, &request);
-        Ok(())
+        let channel = inner.channels.request.clone();
+        core.publish_request(&id, channel, encode_msgpack(&request), false)
     }
 
     fn server_side_emit(
@@ -235,19 +257,17 @@ impl Adapter for ClassicAdapter {
         let uid = ("uid", Mp::from(inner.core.uid.as_str()));
         let kind = ("type", Mp::from(request::SERVER_SIDE_EMIT));
         let data = ("data", event_data(event, args));
-        let request = match replies {
-            None => map([uid, kind, data]),
-            Some(replies) => {
-                let id = uid2();
-                inner
-                    .core
-                    .pending
-                    .replies(&id, replies.sink, replies.timeout);
-                map([uid, ("requestId", Mp::from(id.as_str())), kind, data])
-            }
+        let Some(replies) = replies else {
+            return inner.publish_json(&inner.channels.request, &map([uid, kind, data]));
         };
-        inner.publish_json(&inner.channels.request, &request);
-        Ok(())
+        let id = uid2();
+        let core = &inner.core;
+        core.pending
+            .replies(&id, replies.sink, replies.timeout)
+            .map_err(|error| error.to_adapter())?;
+        let request = map([uid, ("requestId", Mp::from(id.as_str())), kind, data]);
+        let channel = inner.channels.request.clone();
+        core.publish_request(&id, channel, encode_json(&request), false)
     }
 
     fn fetch_sockets(
@@ -258,9 +278,13 @@ impl Adapter for ClassicAdapter {
         Box::pin(async move {
             let answers = self
                 .0
-                .ask(request::REMOTE_FETCH, Some(selection), "sockets")
-                .await
-                .map_err(|_| timeout("fetchSockets"))?;
+                .ask(
+                    request::REMOTE_FETCH,
+                    Some(selection),
+                    "sockets",
+                    "fetchSockets",
+                )
+                .await?;
             Ok(answers.into_iter().flat_map(sockets_from_mp).collect())
         })
     }
@@ -269,9 +293,8 @@ impl Adapter for ClassicAdapter {
         Box::pin(async move {
             let answers = self
                 .0
-                .ask(request::ALL_ROOMS, None, "rooms")
-                .await
-                .map_err(|_| timeout("allRooms"))?;
+                .ask(request::ALL_ROOMS, None, "rooms", "allRooms")
+                .await?;
             let mut rooms: Vec<Room> = answers
                 .iter()
                 .flat_map(|answer| text_list(Some(answer)))
@@ -287,28 +310,26 @@ impl Adapter for ClassicAdapter {
         Box::pin(self.0.core.server_count(&self.0.channels.request, false))
     }
 
+    /// Unsubscribes (both at once, each within the command timeout; a failure is traced) and
+    /// forgets the pending requests.
     fn close(&self) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             let inner = &self.0;
-            let hub = &inner.core.hub;
-            let pattern = format!("{}*", inner.channels.broadcast);
-            let channels = vec![
-                inner.channels.request.clone(),
-                inner.channels.response.clone(),
-                inner.channels.own_response.clone(),
-            ];
-            let _ = hub.unsubscribe(Kind::Pattern, vec![pattern]).await;
-            let _ = hub.unsubscribe(Kind::Channel, channels).await;
             inner.core.pending.clear();
+            let hub = &inner.core.hub;
+            let (patterns, channels) = inner.subscriptions();
+            let (patterns, channels) = tokio::join!(
+                hub.unsubscribe(Kind::Pattern, patterns),
+                hub.unsubscribe(Kind::Channel, channels)
+            );
+            if let Err(error) = patterns.and(channels) {
+                tracing::warn!(%error, nsp = %inner.core.nsp.as_str(), "cannot unsubscribe on close");
+            }
         })
     }
 }
 
 /// The error Node rejects a request with when a node did not answer in time.
-fn timeout(what: &str) -> AdapterError {
+fn timeout_error(what: &str) -> AdapterError {
     AdapterError::Timeout(format!("waiting for {what} response"))
-}
-
-fn transport(error: &crate::error::Error) -> AdapterError {
-    AdapterError::Transport(error.to_string())
 }

@@ -89,7 +89,7 @@ impl Inner {
     fn respond(&self, head: &RequestHead, field: &str, value: Mp) {
         let Some(id) = &head.id else { return };
         let answer = map([("requestId", Mp::from(id.as_str())), (field, value)]);
-        self.publish_json(&self.response_channel(head), &answer);
+        self.answer_json(self.response_channel(head), &answer);
     }
 
     /// The shared response channel, or the requester's own with
@@ -142,7 +142,7 @@ impl Inner {
         }
         if let (true, Some(id)) = (legacy, &head.id) {
             let answer = map([("requestId", Mp::from(id.as_str()))]);
-            self.publish_json(&self.response_channel(head), &answer);
+            self.answer_json(self.response_channel(head), &answer);
         }
     }
 
@@ -168,7 +168,7 @@ impl Inner {
                     ("requestId", Mp::from(id)),
                     ("data", payload_to_mp(&answer)),
                 ]);
-                hub.publish(channel, crate::value::encode_json(&response), false);
+                hub.publish_answer(channel, crate::value::encode_json(&response), false);
             }) as socketio::adapter::ServerReply
         });
         local.server_side_emit(event, args, reply);
@@ -192,7 +192,7 @@ impl Inner {
                 ("requestId", Mp::from(ack_id.as_str())),
                 ("packet", payload_to_mp(&answer)),
             ]);
-            hub.publish(
+            hub.publish_answer(
                 channel.clone(),
                 crate::value::encode_msgpack(&response),
                 false,
@@ -204,7 +204,7 @@ impl Inner {
             ("requestId", Mp::from(id)),
             ("clientCount", Mp::from(count)),
         ]);
-        self.publish_json(&self.response_channel(head), &response);
+        self.answer_json(self.response_channel(head), &response);
     }
 
     /// An answer to one of this node's requests.

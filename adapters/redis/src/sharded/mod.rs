@@ -110,15 +110,24 @@ impl Inner {
         }
     }
 
-    fn publish(&self, channel: String, kind: u64, data: Mp) {
+    /// Publishes a message nobody answers (refused when the publish queue is full).
+    fn publish(&self, channel: String, kind: u64, data: Mp) -> Result<(), AdapterError> {
         let bytes = self.encode(kind, Some(data));
-        self.core.hub.publish(channel, bytes, true);
+        self.core.publish(channel, bytes, true)
     }
 
-    /// Answers go to the requester's own channel.
+    /// Publishes a request registered as `id` on the main channel.
+    fn publish_request(&self, id: &str, kind: u64, data: Mp) -> Result<(), AdapterError> {
+        let bytes = self.encode(kind, Some(data));
+        self.core
+            .publish_request(id, self.channel.clone(), bytes, true)
+    }
+
+    /// Answers go to the requester's own channel (a refusal is traced).
     fn publish_response(&self, requester: &str, kind: u64, data: Mp) {
         let channel = format!("{}{requester}#", self.channel);
-        self.publish(channel, kind, data);
+        let bytes = self.encode(kind, Some(data));
+        self.core.publish_answer(channel, bytes, true);
     }
 
     /// Where a broadcast goes: a room's channel for one room in the dynamic modes (not a
@@ -135,9 +144,14 @@ impl Inner {
         }
     }
 
-    fn rooms_message(&self, kind: u64, opts: &BroadcastOptions, rooms: &[Room]) {
+    fn rooms_message(
+        &self,
+        kind: u64,
+        opts: &BroadcastOptions,
+        rooms: &[Room],
+    ) -> Result<(), AdapterError> {
         let data = map([("opts", opts_to_mp(opts)), ("rooms", rooms_to_mp(rooms))]);
-        self.publish(self.channel.clone(), kind, data);
+        self.publish(self.channel.clone(), kind, data)
     }
 }
 
@@ -154,7 +168,7 @@ impl Adapter for ShardedAdapter {
                 .hub
                 .subscribe(Kind::Shard, channels, listener)
                 .await
-                .map_err(|error| AdapterError::Transport(error.to_string()))
+                .map_err(|error| error.to_adapter())
         })
     }
 
@@ -164,25 +178,21 @@ impl Adapter for ShardedAdapter {
             return Ok(());
         };
         let data = map([("packet", packet), ("opts", opts_to_mp(opts))]);
-        inner.publish(inner.broadcast_channel(opts), message::BROADCAST, data);
-        Ok(())
+        inner.publish(inner.broadcast_channel(opts), message::BROADCAST, data)
     }
 
     fn sockets_join(&self, opts: &BroadcastOptions, rooms: &[Room]) -> Result<(), AdapterError> {
-        self.0.rooms_message(message::SOCKETS_JOIN, opts, rooms);
-        Ok(())
+        self.0.rooms_message(message::SOCKETS_JOIN, opts, rooms)
     }
 
     fn sockets_leave(&self, opts: &BroadcastOptions, rooms: &[Room]) -> Result<(), AdapterError> {
-        self.0.rooms_message(message::SOCKETS_LEAVE, opts, rooms);
-        Ok(())
+        self.0.rooms_message(message::SOCKETS_LEAVE, opts, rooms)
     }
 
     fn disconnect_sockets(&self, opts: &BroadcastOptions, close: bool) -> Result<(), AdapterError> {
         let inner = &self.0;
         let data = map([("opts", opts_to_mp(opts)), ("close", Mp::Boolean(close))]);
-        inner.publish(inner.channel.clone(), message::DISCONNECT_SOCKETS, data);
-        Ok(())
+        inner.publish(inner.channel.clone(), message::DISCONNECT_SOCKETS, data)
     }
 
     fn broadcast_with_ack(
@@ -197,15 +207,18 @@ impl Adapter for ShardedAdapter {
         };
         let id = hex16();
         let ttl = opts.timeout().unwrap_or(inner.core.config.requests_timeout);
-        inner.core.pending.acks(&id, sink, ttl);
+        inner
+            .core
+            .pending
+            .acks(&id, sink, ttl)
+            .map_err(|error| error.to_adapter())?;
         let data = map([
             ("packet", packet),
-            ("requestId", Mp::from(id)),
+            ("requestId", Mp::from(id.as_str())),
             ("opts", opts_to_mp(opts)),
         ]);
         // Always the main channel: the server count covers every node, so every node answers.
-        inner.publish(inner.channel.clone(), message::BROADCAST, data);
-        Ok(())
+        inner.publish_request(&id, message::BROADCAST, data)
     }
 
     fn server_side_emit(
@@ -216,19 +229,18 @@ impl Adapter for ShardedAdapter {
     ) -> Result<(), AdapterError> {
         let inner = &self.0;
         let packet = ("packet", event_data(event, args));
-        let data = match replies {
-            None => map([packet]),
-            Some(replies) => {
-                let id = hex16();
-                inner
-                    .core
-                    .pending
-                    .replies(&id, replies.sink, replies.timeout);
-                map([("requestId", Mp::from(id)), packet])
-            }
+        let Some(replies) = replies else {
+            let data = map([packet]);
+            return inner.publish(inner.channel.clone(), message::SERVER_SIDE_EMIT, data);
         };
-        inner.publish(inner.channel.clone(), message::SERVER_SIDE_EMIT, data);
-        Ok(())
+        let id = hex16();
+        inner
+            .core
+            .pending
+            .replies(&id, replies.sink, replies.timeout)
+            .map_err(|error| error.to_adapter())?;
+        let data = map([("requestId", Mp::from(id.as_str())), packet]);
+        inner.publish_request(&id, message::SERVER_SIDE_EMIT, data)
     }
 
     fn fetch_sockets(
@@ -238,19 +250,23 @@ impl Adapter for ShardedAdapter {
         let opts = opts.clone();
         Box::pin(async move {
             let inner = &self.0;
-            let expected = inner.core.server_count(&inner.channel, true).await - 1;
+            let core = &inner.core;
+            let expected = core.servers_for_request(&inner.channel, true).await? - 1;
             if expected == 0 {
                 return Ok(Vec::new());
             }
             let id = hex16();
-            let rx = inner.core.pending.collect(&id, expected);
+            let timeout = opts.timeout().unwrap_or(core.config.requests_timeout);
+            let rx = core
+                .pending
+                .collect(&id, expected, timeout)
+                .map_err(|error| error.to_adapter())?;
             let data = map([
                 ("opts", opts_to_mp(&opts)),
                 ("requestId", Mp::from(id.as_str())),
             ]);
-            inner.publish(inner.channel.clone(), message::FETCH_SOCKETS, data);
-            let timeout = opts.timeout().unwrap_or(inner.core.config.requests_timeout);
-            match inner.core.pending.wait(&id, rx, timeout).await {
+            inner.publish_request(&id, message::FETCH_SOCKETS, data)?;
+            match core.pending.wait(&id, rx, timeout).await {
                 Ok(answers) => Ok(answers.into_iter().flat_map(sockets_from_mp).collect()),
                 Err(partial) => Err(AdapterError::Timeout(format!(
                     "only {} responses received out of {}",
@@ -279,13 +295,17 @@ impl Adapter for ShardedAdapter {
         self.0.rooms.deleted(room);
     }
 
+    /// Unsubscribes (within the command timeout; a failure is traced) and forgets the
+    /// pending requests.
     fn close(&self) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             let inner = &self.0;
+            inner.core.pending.clear();
             let mut channels = vec![inner.channel.clone(), inner.response_channel.clone()];
             channels.extend(inner.rooms.stop());
-            let _ = inner.core.hub.unsubscribe(Kind::Shard, channels).await;
-            inner.core.pending.clear();
+            if let Err(error) = inner.core.hub.unsubscribe(Kind::Shard, channels).await {
+                tracing::warn!(%error, nsp = %inner.core.nsp.as_str(), "cannot unsubscribe on close");
+            }
         })
     }
 }
