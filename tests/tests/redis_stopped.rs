@@ -68,7 +68,7 @@ const NOBODY: &str = "nobody-here";
 fn flood(io: &SocketIo, factory: &RedisAdapterFactory, count: usize, size: usize) {
     let payload = Binary::from(vec![7_u8; size]);
     for i in 0..count {
-        io.to(NOBODY).emit("flood", &(i, &payload)).expect("emit");
+        io.to(NOBODY).try_emit("flood", &(i, &payload)).expect("emit");
         let queued = factory.queued();
         assert!(queued.bytes <= QUEUE_BYTES, "the queue holds {queued:?}");
     }
@@ -126,7 +126,7 @@ async fn publishes_to_a_stopped_redis_are_bounded_and_the_excess_refused(proto: 
 
     redis.stop();
     // This server's own clients are served as before.
-    node.io.emit("while-stopped", &(1,)).expect("emit");
+    node.io.try_emit("while-stopped", &(1,)).expect("emit");
     let got = clients.next_named("local", "while-stopped").await;
     assert_eq!(got["args"], json!([1]));
 
@@ -275,15 +275,15 @@ async fn recovers(redis: &OwnRedis, proto: Proto, key: &str, a: &RustNode, clien
     clients.connect("c", &c.url).await;
     counts(&a.io, 2).await;
     counts(&c.io, 2).await;
-    a.io.emit("from-a", &(1,)).expect("emit");
+    a.io.try_emit("from-a", &(1,)).expect("emit");
     assert_eq!(clients.next_named("c", "from-a").await["args"], json!([1]));
-    c.io.emit("from-c", &(2,)).expect("emit");
+    c.io.try_emit("from-c", &(2,)).expect("emit");
     assert_eq!(clients.next_named("a", "from-c").await["args"], json!([2]));
     // The room joined while Redis was stopped has its channel now.
     if proto == Proto::Sharded {
         wait_for_room(&redis.url(), key, "late", 1).await;
     }
-    c.io.to("late").emit("late-news", &(3,)).expect("emit");
+    c.io.to("late").try_emit("late-news", &(3,)).expect("emit");
     assert_eq!(
         clients.next_named("a", "late-news").await["args"],
         json!([3])
