@@ -26,6 +26,7 @@
 
 mod compression;
 mod config;
+mod connection;
 mod cors;
 mod driver;
 mod error;
@@ -35,7 +36,10 @@ mod request;
 mod service;
 mod sessions;
 mod socket;
+#[cfg(feature = "tls")]
+pub mod tls;
 mod websocket;
+mod write;
 
 use std::sync::Arc;
 
@@ -49,10 +53,10 @@ pub use crate::session::SendOptions;
 pub use config::{AllowFuture, AllowRequest, Builder, Cookie, ServerConfig};
 pub use cors::{Cors, CorsOrigin};
 pub use error::RequestError;
-pub use listen::{serve, serve_with_shutdown};
+pub use listen::{serve, serve_with, serve_with_shutdown, ServeOptions};
 pub use polling::BoxError;
 pub use service::{Endpoint, EngineIoLayer, EngineIoService, MountLayer, Mounted};
-pub use socket::{Handler, Handshake, RemoteAddr, SendError, Socket};
+pub use socket::{Handler, Handshake, RemoteAddr, Secure, SendError, Socket};
 
 use compression::Compression;
 use driver::{drive, now, Shared};
