@@ -76,15 +76,21 @@ async fn a_websocket_counts_under_the_cap() {
     assert!(answered(&mut waiting, Duration::from_secs(5)).await);
 }
 
-/// A client that never finishes its headers is dropped after the header timeout.
+/// A client that never finishes its headers is dropped after the header timeout, and so is
+/// a kept-alive connection that sends no next request.
 #[tokio::test]
 async fn slow_headers_are_dropped_after_the_header_timeout() {
     let (server, _rx) = server(fast());
     let options = ServeOptions::new().header_timeout(Duration::from_millis(200));
     let (port, _stop) = listen_with(&server, options).await;
     let mut slow = connect(port).await;
-    slow.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
     assert!(closed_by_server(&mut slow).await);
+    let mut kept = connect(port).await;
+    assert_eq!(exchange(&mut kept, "GET", HANDSHAKE, "").await.status, 200);
+    assert!(closed_by_server(&mut kept).await);
 }
 
 /// At a stop, an idle kept-alive connection is closed at once, a poll in progress stays
@@ -99,12 +105,18 @@ async fn a_stop_closes_idle_connections_and_lets_polls_finish() {
     assert_eq!(exchange(&mut idle, "GET", HANDSHAKE, "").await.status, 200);
     let sid = open(&server).await;
     let mut polling = connect(port).await;
-    let poll = format!("GET /engine.io/?{} HTTP/1.1\r\nHost: x\r\n\r\n", poll_query(&sid));
+    let poll = format!(
+        "GET /engine.io/?{} HTTP/1.1\r\nHost: x\r\n\r\n",
+        poll_query(&sid)
+    );
     polling.write_all(poll.as_bytes()).await.unwrap();
     // Time for the server to read the poll, so that it is in progress at the stop.
     tokio::time::sleep(Duration::from_millis(100)).await;
     stop.send(()).unwrap();
-    assert!(closed_by_server(&mut idle).await, "the idle connection stays open");
+    assert!(
+        closed_by_server(&mut idle).await,
+        "the idle connection stays open"
+    );
     assert!(!answered(&mut polling, Duration::from_millis(200)).await);
     server.close();
     let mut response = Vec::new();

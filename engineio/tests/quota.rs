@@ -121,11 +121,17 @@ async fn over_tcp_one_flooding_address_does_not_lock_out_another() {
     assert_eq!(statuses[..4], [200; 4]);
     assert_eq!(statuses[4..], [429; 16]);
     let refused = exchange(&mut flooder, "GET", HANDSHAKE, "").await;
-    assert_eq!(refused.body, br#"{"message":"Too many sessions from this address"}"#);
+    assert_eq!(
+        refused.body,
+        br#"{"message":"Too many sessions from this address"}"#
+    );
 
     let mut bystander = connect_from([127, 0, 0, 1], port).await;
     for _ in 0..4 {
-        assert_eq!(exchange(&mut bystander, "GET", HANDSHAKE, "").await.status, 200);
+        assert_eq!(
+            exchange(&mut bystander, "GET", HANDSHAKE, "").await.status,
+            200
+        );
     }
     // The bystander's WebSocket comes from 127.0.0.1 too, now at its quota.
     match try_ws(port, "EIO=4&transport=websocket").await {

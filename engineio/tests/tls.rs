@@ -39,7 +39,9 @@ fn certificate() -> (Arc<tls::rustls::ServerConfig>, Arc<ClientConfig>) {
     let (chain, key) = (made.cert.pem(), made.signing_key.serialize_pem());
     let server = tls::config_from_pem(chain.as_bytes(), key.as_bytes()).unwrap();
     let mut roots = RootCertStore::empty();
-    roots.add(CertificateDer::from(made.cert.der().to_vec())).unwrap();
+    roots
+        .add(CertificateDer::from(made.cert.der().to_vec()))
+        .unwrap();
     let provider = Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider());
     let client = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -120,7 +122,12 @@ async fn stalled_or_plain_clients_of_the_tls_port_are_dropped() {
     let options = ServeOptions::new()
         .tls(server_config)
         .header_timeout(Duration::from_millis(200));
-    tokio::spawn(serve_with(listener, engine, options, std::future::pending()));
+    tokio::spawn(serve_with(
+        listener,
+        engine,
+        options,
+        std::future::pending(),
+    ));
     let mut stalled = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     let mut plain = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     let request = "GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -129,6 +136,9 @@ async fn stalled_or_plain_clients_of_the_tls_port_are_dropped() {
         let mut rest = Vec::new();
         let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut rest));
         read.await.expect("closed in time").unwrap();
-        assert!(!String::from_utf8_lossy(&rest).contains("HTTP/1.1 200"), "{rest:?}");
+        assert!(
+            !String::from_utf8_lossy(&rest).contains("HTTP/1.1 200"),
+            "{rest:?}"
+        );
     }
 }

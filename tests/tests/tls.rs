@@ -15,7 +15,12 @@ async fn start() -> (String, u16) {
         .expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let io = tls_server::socket_io();
-    tokio::spawn(tls_server::serve(listener, io, config, std::future::pending()));
+    tokio::spawn(tls_server::serve(
+        listener,
+        io,
+        config,
+        std::future::pending(),
+    ));
     (certificate.chain, port)
 }
 
@@ -29,7 +34,8 @@ async fn whoami(client: &mut NodeDriver, name: &str, url: &str, opts: Value) -> 
         .await;
     assert_eq!(connected["ev"], "connect", "{connected}");
     let id = format!("who-{name}");
-    let cmd = json!({"cmd": "emit", "name": name, "event": "whoami", "args": [], "ack": true, "id": id});
+    let cmd =
+        json!({"cmd": "emit", "name": name, "event": "whoami", "args": [], "ack": true, "id": id});
     client.send(cmd).await;
     let ack = client
         .expect_matching(|ev| ev["ev"] == "ack" && ev["id"] == id.as_str(), TIMEOUT)
@@ -57,7 +63,10 @@ async fn the_official_client_over_https_and_wss_sees_a_secure_handshake() {
     let cmd = json!({"cmd": "connect", "name": "upgrading", "url": url, "opts": {"ca": ca}});
     client.command(cmd, TIMEOUT).await;
     let upgraded = client
-        .expect_matching(|ev| ev["name"] == "upgrading" && ev["ev"] == "engine_upgrade", TIMEOUT)
+        .expect_matching(
+            |ev| ev["name"] == "upgrading" && ev["ev"] == "engine_upgrade",
+            TIMEOUT,
+        )
         .await;
     assert_eq!(upgraded["transport"], "websocket", "{upgraded}");
     client.exit().await;
@@ -69,7 +78,8 @@ async fn a_client_without_the_certificate_is_refused() {
     let (_ca, port) = start().await;
     let url = format!("https://127.0.0.1:{port}");
     let mut client = NodeDriver::sio();
-    let cmd = json!({"cmd": "connect", "name": "c", "url": url, "opts": {"transports": ["polling"]}});
+    let cmd =
+        json!({"cmd": "connect", "name": "c", "url": url, "opts": {"transports": ["polling"]}});
     client.command(cmd, TIMEOUT).await;
     let refused = client.expect("connect_error", TIMEOUT).await;
     assert_eq!(refused["message"], "xhr poll error", "{refused}");

@@ -12,7 +12,7 @@ use tokio::sync::Notify;
 
 use super::socket::{Handler, Handshake, Socket};
 use super::websocket::{FrameIo, ReadError, Ws};
-use super::write::{input_of, recv, WsEnd, Writer};
+use super::write::{input_of, recv, Writer, WsEnd};
 use super::Sessions;
 use crate::packet::{Frame, Message, Packet};
 use crate::session::{Event, Input, Output, SendOptions, Session, SessionError};

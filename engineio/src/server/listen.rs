@@ -100,7 +100,13 @@ where
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
-    serve_with(listener, service, ServeOptions::default(), std::future::pending()).await
+    serve_with(
+        listener,
+        service,
+        ServeOptions::default(),
+        std::future::pending(),
+    )
+    .await
 }
 
 /// Like [`serve`], until `stop` completes: then it stops accepting, closes the connections
@@ -223,7 +229,9 @@ where
     B::Error: Into<BoxError>,
 {
     tokio::pin!(stop);
-    let slots = options.max_connections.map(|max| Arc::new(Semaphore::new(max)));
+    let slots = options
+        .max_connections
+        .map(|max| Arc::new(Semaphore::new(max)));
     // Told by every connection as it closes, so that a loop short of descriptors retries
     // as soon as one is given back rather than at the end of its pause.
     let closed = Arc::new(Notify::new());

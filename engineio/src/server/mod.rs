@@ -236,7 +236,9 @@ impl<H: Handler> EngineIo<H> {
         };
         request::check_version(&version)?;
         // Taken before anything is answered and given back if the session never starts.
-        let client = handshake.remote_addr.map(|addr| sessions::Client::of(addr.ip()));
+        let client = handshake
+            .remote_addr
+            .map(|addr| sessions::Client::of(addr.ip()));
         let quota = config.max_sessions_per_address.zip(client);
         let slot = self.inner.sessions.reserve(config.max_sessions, quota)?;
         let sid = request::new_sid();

@@ -76,7 +76,10 @@ impl Sessions {
     }
 
     pub(crate) fn get(&self, sid: &str) -> Option<Arc<Shared>> {
-        self.read().live.get(sid).map(|entry| Arc::clone(&entry.shared))
+        self.read()
+            .live
+            .get(sid)
+            .map(|entry| Arc::clone(&entry.shared))
     }
 
     /// Number of registered sessions.
@@ -186,7 +189,9 @@ mod tests {
             Some(RequestError::TooManySessions)
         );
         drop(a);
-        let c = sessions.reserve(2, None).expect("a released slot is free again");
+        let c = sessions
+            .reserve(2, None)
+            .expect("a released slot is free again");
         sessions.close();
         assert_eq!(
             sessions.reserve(9, None).err(),
@@ -211,9 +216,13 @@ mod tests {
             sessions.reserve(9, Some((2, a))).err(),
             Some(RequestError::TooManySessionsFromAddress)
         );
-        let other = sessions.reserve(9, Some((2, b))).expect("b is not held back by a");
+        let other = sessions
+            .reserve(9, Some((2, b)))
+            .expect("b is not held back by a");
         drop(first);
-        let again = sessions.reserve(9, Some((2, a))).expect("a released slot counts no more");
+        let again = sessions
+            .reserve(9, Some((2, a)))
+            .expect("a released slot counts no more");
         drop((second, other, again));
         let table = sessions.read();
         assert!(table.per_client.is_empty(), "{:?}", table.per_client);
@@ -224,7 +233,10 @@ mod tests {
     fn a_zero_quota_refuses_and_keeps_no_entry() {
         let sessions = Sessions::default();
         let refused = sessions.reserve(9, Some((0, client("10.0.0.1"))));
-        assert_eq!(refused.err(), Some(RequestError::TooManySessionsFromAddress));
+        assert_eq!(
+            refused.err(),
+            Some(RequestError::TooManySessionsFromAddress)
+        );
         assert!(sessions.read().per_client.is_empty());
     }
 

@@ -10,8 +10,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use engineio::packet::Message;
-use engineio::server::{serve_with_shutdown, Builder, Cors, EngineIo, Handler};
 use engineio::server::Socket as EngineSocket;
+use engineio::server::{serve_with_shutdown, Builder, Cors, EngineIo, Handler};
 use engineio::DisconnectReason;
 use hyper::body::Incoming;
 use hyper::service::service_fn;

@@ -76,7 +76,11 @@ fn the_server_survives_running_out_of_file_descriptors() {
     let deadline = Instant::now() + Duration::from_secs(10);
     while server.descriptors() < 124 {
         assert!(server.alive(), "the server exited while accepting");
-        assert!(Instant::now() < deadline, "{} descriptors", server.descriptors());
+        assert!(
+            Instant::now() < deadline,
+            "{} descriptors",
+            server.descriptors()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     // Time for several failed accepts.
@@ -88,7 +92,9 @@ fn the_server_survives_running_out_of_file_descriptors() {
                    Connection: close\r\n\r\n";
     client.write_all(request.as_bytes()).unwrap();
     drop(idle);
-    client.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let mut response = String::new();
     client.read_to_string(&mut response).unwrap();
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");

@@ -45,7 +45,10 @@ fn certificate(options: &Options) -> Result<tls_server::Certificate, Box<dyn std
             let made = tls_server::self_signed(&["localhost", "127.0.0.1"])?;
             let path = std::env::temp_dir().join("tls-server-cert.pem");
             std::fs::write(&path, &made.chain)?;
-            println!("self-signed certificate (trust it in clients): {}", path.display());
+            println!(
+                "self-signed certificate (trust it in clients): {}",
+                path.display()
+            );
             Ok(made)
         }
         _ => Err("give both --cert and --key, or neither".into()),

@@ -53,9 +53,14 @@ fn hello() -> impl Service<
     Future = impl Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send,
 > + Clone {
     hyper::service::service_fn(|request: Request<Incoming>| async move {
-        let peer = request.extensions().get::<super::super::RemoteAddr>().is_some();
+        let peer = request
+            .extensions()
+            .get::<super::super::RemoteAddr>()
+            .is_some();
         let body = if peer { "hello" } else { "no peer address" };
-        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(body.as_bytes()))))
+        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(
+            body.as_bytes(),
+        ))))
     })
 }
 
@@ -65,9 +70,16 @@ async fn get(port: u16) -> String {
     let request = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = String::new();
-    let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_string(&mut response));
+    let read = tokio::time::timeout(
+        Duration::from_secs(10),
+        stream.read_to_string(&mut response),
+    );
     read.await.expect("a response in time").unwrap();
-    response.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned()
+    response
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn os_error(code: i32) -> io::Error {
@@ -130,7 +142,13 @@ async fn the_loop_survives_injected_accept_failures() {
 #[tokio::test]
 async fn an_unusable_listener_ends_the_loop() {
     let (listener, _) = flaky(vec![os_error(EINVAL)], false).await;
-    let ended = run(listener, hello(), ServeOptions::new(), std::future::pending()).await;
+    let ended = run(
+        listener,
+        hello(),
+        ServeOptions::new(),
+        std::future::pending(),
+    )
+    .await;
     assert_eq!(ended.unwrap_err().raw_os_error(), Some(EINVAL));
 }
 
