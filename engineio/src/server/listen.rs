@@ -229,54 +229,89 @@ where
     B::Error: Into<BoxError>,
 {
     tokio::pin!(stop);
-    let slots = options
-        .max_connections
-        .map(|max| Arc::new(Semaphore::new(max)));
-    // Told by every connection as it closes, so that a loop short of descriptors retries
-    // as soon as one is given back rather than at the end of its pause.
-    let closed = Arc::new(Notify::new());
-    // Tells the connections to shut down once `stop` completes.
-    let (shutdown, _) = watch::channel(false);
-    let mut backoff = Backoff(None);
+    let mut acceptor = Acceptor::new(&options);
     let result = loop {
-        let slot = match &slots {
-            Some(slots) => tokio::select! {
-                slot = Arc::clone(slots).acquire_owned() => slot.ok(),
-                () = &mut stop => break Ok(()),
-            },
-            None => None,
-        };
         let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
+            accepted = acceptor.next(&mut listener) => accepted,
             () = &mut stop => break Ok(()),
         };
         let error = match accepted {
             Ok((io, peer)) => {
-                backoff = Backoff(None);
-                let live = Live::new(slot, Arc::clone(&closed));
-                let io = Counted::new(io, live);
-                connection::spawn(io, peer, service.clone(), &options, shutdown.subscribe());
+                let shutdown = acceptor.shutdown.subscribe();
+                connection::spawn(io, peer, service.clone(), &options, shutdown);
                 continue;
             }
             Err(error) => error,
         };
-        match failure(&error) {
-            Failure::Connection => tracing::debug!(%error, "an incoming connection failed"),
-            Failure::Listener => break Err(error),
-            Failure::Resources => {
-                let delay = backoff.next();
-                tracing::warn!(%error, ?delay, "cannot accept connections; retrying");
-                tokio::select! {
-                    () = closed.notified() => {}
-                    () = tokio::time::sleep(delay) => {}
-                    () = &mut stop => break Ok(()),
-                }
-            }
+        let recovered = tokio::select! {
+            recovered = acceptor.recover(error) => recovered,
+            () = &mut stop => break Ok(()),
+        };
+        if let Err(error) = recovered {
+            break Err(error);
         }
     };
     // Idle connections close now, busy ones after their request; nobody waits for them.
-    shutdown.send_replace(true);
+    acceptor.shutdown.send_replace(true);
     result
+}
+
+/// The loop's state between two connections.
+struct Acceptor {
+    /// The connection cap's slots, when there is a cap.
+    slots: Option<Arc<Semaphore>>,
+    /// Told by every connection as it closes, so that a loop short of descriptors retries
+    /// as soon as one is given back rather than at the end of its pause.
+    closed: Arc<Notify>,
+    /// Tells the connections to shut down once the loop stops.
+    shutdown: watch::Sender<bool>,
+    backoff: Backoff,
+}
+
+impl Acceptor {
+    fn new(options: &ServeOptions) -> Self {
+        Self {
+            slots: options.max_connections.map(|max| Arc::new(Semaphore::new(max))),
+            closed: Arc::new(Notify::new()),
+            shutdown: watch::channel(false).0,
+            backoff: Backoff(None),
+        }
+    }
+
+    /// The next connection, once there is a slot for it; it holds its slot until its
+    /// socket is dropped.
+    async fn next<L: Accept>(
+        &mut self,
+        listener: &mut L,
+    ) -> io::Result<(Counted<L::Io>, SocketAddr)> {
+        let slot = match &self.slots {
+            // The semaphore is never closed: `acquire_owned` cannot fail.
+            Some(slots) => Arc::clone(slots).acquire_owned().await.ok(),
+            None => None,
+        };
+        let (io, peer) = listener.accept().await?;
+        self.backoff = Backoff(None);
+        let live = Live::new(slot, Arc::clone(&self.closed));
+        Ok((Counted::new(io, live), peer))
+    }
+
+    /// Gets over a failed accept: at once for a failed connection, after a pause for a
+    /// shortage; an unusable listener's error is handed back.
+    async fn recover(&mut self, error: io::Error) -> io::Result<()> {
+        match failure(&error) {
+            Failure::Connection => tracing::debug!(%error, "an incoming connection failed"),
+            Failure::Listener => return Err(error),
+            Failure::Resources => {
+                let delay = self.backoff.next();
+                tracing::warn!(%error, ?delay, "cannot accept connections; retrying");
+                tokio::select! {
+                    () = self.closed.notified() => {}
+                    () = tokio::time::sleep(delay) => {}
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
