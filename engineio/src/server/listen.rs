@@ -271,7 +271,9 @@ struct Acceptor {
 impl Acceptor {
     fn new(options: &ServeOptions) -> Self {
         Self {
-            slots: options.max_connections.map(|max| Arc::new(Semaphore::new(max))),
+            slots: options
+                .max_connections
+                .map(|max| Arc::new(Semaphore::new(max))),
             closed: Arc::new(Notify::new()),
             shutdown: watch::channel(false).0,
             backoff: Backoff(None),
