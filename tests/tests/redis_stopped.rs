@@ -68,7 +68,9 @@ const NOBODY: &str = "nobody-here";
 fn flood(io: &SocketIo, factory: &RedisAdapterFactory, count: usize, size: usize) {
     let payload = Binary::from(vec![7_u8; size]);
     for i in 0..count {
-        io.to(NOBODY).try_emit("flood", &(i, &payload)).expect("emit");
+        io.to(NOBODY)
+            .try_emit("flood", &(i, &payload))
+            .expect("emit");
         let queued = factory.queued();
         assert!(queued.bytes <= QUEUE_BYTES, "the queue holds {queued:?}");
     }

@@ -72,6 +72,11 @@ pub struct ServerConfig {
     /// Sessions the server holds at most; further handshakes get 503. The reference has no
     /// such limit; 100 000 by default.
     pub max_sessions: usize,
+    /// Sessions one client address (an IPv4 address, an IPv6 /64) holds at most; further
+    /// handshakes from it get 429. Off (`None`) by default; the reference has no such limit.
+    /// It needs the client's address ([`RemoteAddr`](super::RemoteAddr)): behind a proxy,
+    /// every client has the proxy's unless your server inserts the forwarded one.
+    pub max_sessions_per_address: Option<usize>,
     /// HTTP compression of polling responses (`httpCompression`): the smallest body, in
     /// bytes, that is compressed; `None` turns it off. 1024 by default, as in the reference.
     pub http_compression: Option<usize>,
@@ -87,6 +92,7 @@ impl Default for ServerConfig {
             handshake_headers: HeaderMap::new(),
             allow_request: None,
             max_sessions: 100_000,
+            max_sessions_per_address: None,
             http_compression: Some(1024),
         }
     }
@@ -188,6 +194,13 @@ impl Builder {
     /// The most sessions the server holds at once (100 000).
     pub fn max_sessions(mut self, max: usize) -> Self {
         self.config.max_sessions = max;
+        self
+    }
+
+    /// The most sessions one client address holds at once (an IPv4 address, or an IPv6 /64);
+    /// off by default. See [`ServerConfig::max_sessions_per_address`].
+    pub fn max_sessions_per_address(mut self, max: usize) -> Self {
+        self.config.max_sessions_per_address = Some(max);
         self
     }
 

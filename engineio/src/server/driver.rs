@@ -12,9 +12,9 @@ use tokio::sync::Notify;
 
 use super::socket::{Handler, Handshake, Socket};
 use super::websocket::{FrameIo, ReadError, Ws};
+use super::write::{input_of, recv, Writer, WsEnd};
 use super::Sessions;
-use crate::packet::Packet;
-use crate::packet::{Frame, Message};
+use crate::packet::{Frame, Message, Packet};
 use crate::session::{Event, Input, Output, SendOptions, Session, SessionError};
 use crate::{DisconnectReason, TransportKind};
 
@@ -87,6 +87,11 @@ impl Shared {
         self.wake.notify_one();
     }
 
+    /// How long the WebSocket may keep the session's writes waiting.
+    pub(crate) fn write_timeout(&self) -> Duration {
+        self.write_timeout
+    }
+
     fn take_ws(&self) -> Option<Ws> {
         self.ws_slot
             .lock()
@@ -107,31 +112,6 @@ fn close_ws(mut ws: Ws, code: Option<u16>, limit: Duration) -> Pin<Box<impl Futu
     })
 }
 
-// Writes are first tried at once, without a timer and without keeping their future: nearly
-// every write completes so, and a timer would read the clock and enter tokio's wheel once per
-// recipient of a broadcast. Only a write that must wait is started again, boxed with its
-// timer, so that the rare slow path does not set the size of every connection's task. Trying
-// again is sound: feeding and flushing do nothing until they can make progress (a feed takes
-// its frame only once the sink is ready; a flush resumes where it stopped).
-
-/// Feeds one frame, waiting at most `limit` for a client that does not read.
-async fn feed_within(ws: &mut Ws, frame: Frame, limit: Duration) -> bool {
-    if let Some(fed) = std::pin::pin!(ws.feed(frame.clone())).now_or_never() {
-        return fed.is_ok();
-    }
-    let fed = Box::pin(tokio::time::timeout(limit, ws.feed(frame))).await;
-    matches!(fed, Ok(Ok(())))
-}
-
-/// Flushes what was fed, waiting at most `limit` for a client that does not read.
-async fn flush_within(ws: &mut Ws, limit: Duration) -> bool {
-    if let Some(flushed) = std::pin::pin!(ws.flush()).now_or_never() {
-        return flushed.is_ok();
-    }
-    let flushed = Box::pin(tokio::time::timeout(limit, ws.flush())).await;
-    matches!(flushed, Ok(Ok(())))
-}
-
 /// The driver's own state between two wake-ups.
 struct Driver<H: Handler> {
     socket: Socket,
@@ -139,6 +119,8 @@ struct Driver<H: Handler> {
     handler: Arc<H>,
     sessions: Sessions,
     ws: Option<Ws>,
+    /// The WebSocket's write deadline and reads while writes wait.
+    writer: Writer,
     outputs: Vec<Output>,
     closed: bool,
     /// One timer for the session's deadlines, moved when the next deadline changes rather
@@ -162,6 +144,7 @@ pub(crate) async fn drive<H: Handler>(shared: Arc<Shared>, handler: Arc<H>, sess
         handler,
         sessions,
         ws: None,
+        writer: Writer::new(),
         outputs: Vec::new(),
         closed: false,
         timer: Box::pin(tokio::time::sleep_until(far_future())),
@@ -177,7 +160,7 @@ pub(crate) async fn drive<H: Handler>(shared: Arc<Shared>, handler: Arc<H>, sess
         driver.wait(deadline).await;
     }
     let limit = driver.socket.shared.write_timeout;
-    if let Some(close) = driver.ws.take().map(|ws| close_ws(ws, None, limit)) {
+    if let Some(close) = driver.take_ws().map(|ws| close_ws(ws, None, limit)) {
         close.await;
     }
 }
@@ -217,6 +200,8 @@ impl<H: Handler> Driver<H> {
 
     async fn act(&mut self) {
         let mut wrote = false;
+        // Frames read while this turn's writes wait stay in the session until the next turn.
+        self.writer.turn(READ_BATCH);
         let outputs = std::mem::take(&mut self.outputs);
         for output in outputs {
             match output {
@@ -224,7 +209,7 @@ impl<H: Handler> Driver<H> {
                 Output::WsWrite(packet) => wrote |= self.write(&packet).await,
                 Output::WsClose => {
                     let limit = self.socket.shared.write_timeout;
-                    if let Some(close) = self.ws.take().map(|ws| close_ws(ws, None, limit)) {
+                    if let Some(close) = self.take_ws().map(|ws| close_ws(ws, None, limit)) {
                         close.await;
                     }
                 }
@@ -234,9 +219,9 @@ impl<H: Handler> Driver<H> {
         }
         if wrote {
             if let Some(ws) = self.ws.as_mut() {
-                let limit = self.socket.shared.write_timeout;
-                if !flush_within(ws, limit).await {
-                    self.ws_failed(DisconnectReason::TransportError);
+                let shared = &self.socket.shared;
+                if let Err(end) = self.writer.flush(ws, shared).await {
+                    self.ws_end(end).await;
                 }
             }
         }
@@ -279,24 +264,38 @@ impl<H: Handler> Driver<H> {
         let Some(ws) = self.ws.as_mut() else {
             return false;
         };
-        let limit = self.socket.shared.write_timeout;
-        if !feed_within(ws, packet.to_frame(), limit).await {
-            // A client that does not read for this long is gone: its writes would otherwise
-            // hold this task, and its queue, forever.
-            self.ws_failed(DisconnectReason::TransportError);
-            return false;
+        let shared = &self.socket.shared;
+        match self.writer.feed(ws, packet.to_frame(), shared).await {
+            Ok(()) => true,
+            Err(end) => {
+                self.ws_end(end).await;
+                false
+            }
         }
-        true
+    }
+
+    /// The WebSocket ended while in use: dropped when writing failed, else closed.
+    async fn ws_end(&mut self, end: WsEnd) {
+        match end {
+            WsEnd::Write => self.ws_failed(DisconnectReason::TransportError),
+            WsEnd::Read(reason, code) => self.ws_ended(reason, code).await,
+        }
+    }
+
+    fn take_ws(&mut self) -> Option<Ws> {
+        self.writer.reset();
+        self.ws.take()
     }
 
     /// The WebSocket is gone: tell the session, which decides whether that ends it.
     fn ws_failed(&mut self, reason: DisconnectReason) {
-        self.ws = None;
+        drop(self.take_ws());
         // Through `input`, which wakes the driver: the deadline it is about to wait for was
         // computed before this input, and the close it may cause must not wait for it.
-        let _ = self
-            .shared()
-            .input(Input::TransportEnded(TransportKind::WebSocket, reason));
+        let ended = Input::TransportEnded(TransportKind::WebSocket, reason);
+        if let Err(error) = self.shared().input(ended) {
+            tracing::debug!(%error, sid = %self.shared().sid, "the WebSocket ended late");
+        }
     }
 
     async fn wait(&mut self, deadline: Option<Instant>) {
@@ -324,6 +323,7 @@ impl<H: Handler> Driver<H> {
             self.read_ready().await;
         }
         if let Some(ws) = shared.take_ws() {
+            self.writer.reset();
             self.ws = Some(ws);
         }
     }
@@ -341,28 +341,16 @@ impl<H: Handler> Driver<H> {
         }
     }
 
-    async fn on_read(&mut self, frame: Option<Result<crate::packet::Frame, ReadError>>) {
-        let input = match frame {
-            Some(Ok(frame)) => match Packet::decode_frame(frame) {
-                Ok(packet) => Input::Recv(TransportKind::WebSocket, packet),
-                Err(_) => return self.ws_ended(DisconnectReason::ParseError, None).await,
-            },
-            Some(Err(ReadError::TooLarge)) => {
-                return self
-                    .ws_ended(DisconnectReason::TransportError, Some(1009))
-                    .await
-            }
-            Some(Err(ReadError::Failed)) => {
-                return self.ws_ended(DisconnectReason::TransportError, None).await
-            }
-            None => return self.ws_ended(DisconnectReason::TransportClose, None).await,
-        };
-        let _ = self.shared().lock().handle(now(), input);
+    async fn on_read(&mut self, frame: Option<Result<Frame, ReadError>>) {
+        match input_of(frame) {
+            Ok(input) => recv(self.shared(), input),
+            Err(end) => self.ws_end(end).await,
+        }
     }
 
     async fn ws_ended(&mut self, reason: DisconnectReason, code: Option<u16>) {
         let limit = self.socket.shared.write_timeout;
-        if let Some(close) = self.ws.take().map(|ws| close_ws(ws, code, limit)) {
+        if let Some(close) = self.take_ws().map(|ws| close_ws(ws, code, limit)) {
             close.await;
         }
         self.ws_failed(reason);

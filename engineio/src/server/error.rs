@@ -36,6 +36,10 @@ pub enum RequestError {
     /// A handshake while the server holds its maximum number of sessions.
     #[error("Too many sessions")]
     TooManySessions,
+    /// A handshake from a client address that holds its quota of sessions
+    /// (`max_sessions_per_address`).
+    #[error("Too many sessions from this address")]
+    TooManySessionsFromAddress,
     /// A handshake after the server started closing.
     #[error("Server shutting down")]
     ShuttingDown,
@@ -60,6 +64,7 @@ impl RequestError {
             RequestError::PayloadTooLarge
             | RequestError::BadMethod
             | RequestError::TooManySessions
+            | RequestError::TooManySessionsFromAddress
             | RequestError::ShuttingDown
             | RequestError::BodyTimeout => return None,
         })
@@ -73,16 +78,20 @@ impl RequestError {
             RequestError::TooManySessions | RequestError::ShuttingDown => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
+            RequestError::TooManySessionsFromAddress => StatusCode::TOO_MANY_REQUESTS,
             RequestError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             _ => StatusCode::BAD_REQUEST,
         }
     }
 
-    /// Whether the server refuses a new session for want of room: it is full or closing.
+    /// Whether the server refuses a new session for want of room: it is full or closing, or
+    /// the client holds its quota.
     fn unavailable(&self) -> bool {
         matches!(
             self,
-            RequestError::TooManySessions | RequestError::ShuttingDown
+            RequestError::TooManySessions
+                | RequestError::TooManySessionsFromAddress
+                | RequestError::ShuttingDown
         )
     }
 
@@ -107,11 +116,11 @@ impl RequestError {
 
     /// The response to a refused WebSocket request: 400, the message as an HTML body, and
     /// the connection closed, as the reference server's `abortUpgrade` answers; 503 instead
-    /// of 400 for a new session refused for want of room.
+    /// of 400 for a new session refused for want of room (429 for a client over its quota).
     pub fn to_upgrade_response(&self) -> Response<Full<Bytes>> {
         let mut response = Response::new(Full::new(Bytes::from(self.to_string())));
         *response.status_mut() = match self.unavailable() {
-            true => StatusCode::SERVICE_UNAVAILABLE,
+            true => self.status(),
             false => StatusCode::BAD_REQUEST,
         };
         let headers = response.headers_mut();

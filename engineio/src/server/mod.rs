@@ -26,6 +26,7 @@
 
 mod compression;
 mod config;
+mod connection;
 mod cors;
 mod driver;
 mod error;
@@ -35,7 +36,10 @@ mod request;
 mod service;
 mod sessions;
 mod socket;
+#[cfg(feature = "tls")]
+pub mod tls;
 mod websocket;
+mod write;
 
 use std::sync::Arc;
 
@@ -49,10 +53,10 @@ pub use crate::session::SendOptions;
 pub use config::{AllowFuture, AllowRequest, Builder, Cookie, ServerConfig};
 pub use cors::{Cors, CorsOrigin};
 pub use error::RequestError;
-pub use listen::{serve, serve_with_shutdown};
+pub use listen::{serve, serve_with, serve_with_shutdown, ServeOptions};
 pub use polling::BoxError;
 pub use service::{Endpoint, EngineIoLayer, EngineIoService, MountLayer, Mounted};
-pub use socket::{Handler, Handshake, RemoteAddr, SendError, Socket};
+pub use socket::{Handler, Handshake, RemoteAddr, Secure, SendError, Socket};
 
 use compression::Compression;
 use driver::{drive, now, Shared};
@@ -238,7 +242,11 @@ impl<H: Handler> EngineIo<H> {
         };
         request::check_version(&version)?;
         // Taken before anything is answered and given back if the session never starts.
-        let slot = self.inner.sessions.reserve(config.max_sessions)?;
+        let client = handshake
+            .remote_addr
+            .map(|addr| sessions::Client::of(addr.ip()));
+        let quota = config.max_sessions_per_address.zip(client);
+        let slot = self.inner.sessions.reserve(config.max_sessions, quota)?;
         let sid = request::new_sid();
         let session = Session::new(sid.clone(), &config.engine, transport, now());
         let shared = Arc::new(Shared::new(session, handshake, config.engine.ping_timeout));

@@ -5,7 +5,7 @@ use http::request::Parts;
 use http::Method;
 
 use super::error::RequestError;
-use super::socket::{Handshake, RemoteAddr};
+use super::socket::{Handshake, RemoteAddr, Secure};
 use crate::{Config, TransportKind};
 
 /// The protocol's query parameters.
@@ -77,6 +77,7 @@ pub(crate) fn handshake(parts: &Parts, query: Query) -> Handshake {
         query: query.pairs,
         remote_addr: parts.extensions.get::<RemoteAddr>().map(|addr| addr.0),
         url: parts.uri.to_string().parse().unwrap_or_default(),
+        secure: parts.extensions.get::<Secure>().is_some(),
         issued: std::time::SystemTime::now(),
     }
 }

@@ -48,6 +48,9 @@ pub struct Handshake {
     pub remote_addr: Option<SocketAddr>,
     /// The request's URL (path and query).
     pub url: Uri,
+    /// Whether the request came over TLS (it carried the [`Secure`] extension), as the
+    /// reference's `handshake.secure`.
+    pub secure: bool,
     /// When the handshake happened.
     pub issued: SystemTime,
 }
@@ -68,6 +71,15 @@ impl Handshake {
 /// [`Handshake::remote_addr`] is known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RemoteAddr(pub SocketAddr);
+
+/// Marks a request that came over TLS, as a request extension: the handshake of a session
+/// it opens then says [`Handshake::secure`].
+///
+/// The accept loop inserts it when it serves TLS (the `tls` option of
+/// [`ServeOptions`](super::ServeOptions)); a TLS server of your own can insert it too.
+/// Behind a proxy that ends TLS, leave it out, as the reference does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Secure;
 
 /// A message could not be sent.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]

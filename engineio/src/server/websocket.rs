@@ -2,9 +2,11 @@
 //! WebSocket implementation (tokio-tungstenite, see `docs/architecture.md`).
 
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
 
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{Sink, SinkExt, Stream};
 use http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 use http_body_util::Full;
 use hyper::upgrade::{OnUpgrade, Upgraded};
@@ -32,6 +34,15 @@ pub(crate) enum ReadError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct WriteError;
 
+/// A write that had to wait, for [`FrameIo::poll_write`]: a frame to queue, or a flush.
+#[derive(Debug)]
+pub(crate) enum Write {
+    /// Queue this frame (taken once the connection can take it).
+    Feed(Option<Frame>),
+    /// Send everything queued.
+    Flush,
+}
+
 /// What the session driver needs from a WebSocket implementation. A second implementation
 /// is one small module implementing this trait.
 pub(crate) trait FrameIo: Send + 'static {
@@ -43,6 +54,14 @@ pub(crate) trait FrameIo: Send + 'static {
     fn flush(&mut self) -> impl Future<Output = Result<(), WriteError>> + Send;
     /// Closes the connection, with a close code when one says why.
     fn close(&mut self, code: Option<u16>) -> impl Future<Output = ()> + Send;
+    /// [`FrameIo::read`] as a poll, so that one task can read while a write waits.
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame, ReadError>>>;
+    /// Carries `write` on; ready once it is done.
+    fn poll_write(
+        &mut self,
+        write: &mut Write,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), WriteError>>;
 }
 
 /// The read buffer each WebSocket starts with. It holds a burst of small Socket.IO messages
@@ -78,8 +97,35 @@ impl Tungstenite {
 
 impl FrameIo for Tungstenite {
     async fn read(&mut self) -> Option<Result<Frame, ReadError>> {
+        std::future::poll_fn(|cx| self.poll_read(cx)).await
+    }
+
+    async fn feed(&mut self, frame: Frame) -> Result<(), WriteError> {
+        let message = message(frame)?;
+        self.0.feed(message).await.map_err(|_| WriteError)
+    }
+
+    async fn flush(&mut self) -> Result<(), WriteError> {
+        self.0.flush().await.map_err(|_| WriteError)
+    }
+
+    async fn close(&mut self, code: Option<u16>) {
+        let frame = code.map(|code| CloseFrame {
+            code: CloseCode::from(code),
+            reason: Utf8Bytes::from_static(""),
+        });
+        if let Err(error) = self.0.close(frame).await {
+            tracing::debug!(%error, "the WebSocket closing handshake failed");
+        }
+    }
+
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame, ReadError>>> {
         loop {
-            return match self.0.next().await? {
+            let next = ready!(Pin::new(&mut self.0).poll_next(cx));
+            let Some(next) = next else {
+                return Poll::Ready(None);
+            };
+            return Poll::Ready(match next {
                 Ok(WsMessage::Text(text)) => Some(Ok(Frame::Text(Bytes::from(text)))),
                 Ok(WsMessage::Binary(data)) => Some(Ok(Frame::Binary(data))),
                 Ok(WsMessage::Close(_)) => None,
@@ -93,32 +139,33 @@ impl FrameIo for Tungstenite {
                 Err(WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake)) => None,
                 Err(WsError::Io(e)) if peer_gone(&e) => None,
                 Err(_) => Some(Err(ReadError::Failed)),
-            };
+            });
         }
     }
 
-    async fn feed(&mut self, frame: Frame) -> Result<(), WriteError> {
-        let message = match frame {
-            // The session only writes UTF-8 text frames.
-            Frame::Text(bytes) => {
-                WsMessage::Text(Utf8Bytes::try_from(bytes).map_err(|_| WriteError)?)
-            }
-            Frame::Binary(bytes) => WsMessage::Binary(bytes),
+    fn poll_write(
+        &mut self,
+        write: &mut Write,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), WriteError>> {
+        let mut sink = Pin::new(&mut self.0);
+        let Write::Feed(frame) = write else {
+            return sink.poll_flush(cx).map_err(|_| WriteError);
         };
-        self.0.feed(message).await.map_err(|_| WriteError)
+        ready!(sink.as_mut().poll_ready(cx)).map_err(|_| WriteError)?;
+        let Some(frame) = frame.take() else {
+            return Poll::Ready(Ok(()));
+        };
+        Poll::Ready(sink.start_send(message(frame)?).map_err(|_| WriteError))
     }
+}
 
-    async fn flush(&mut self) -> Result<(), WriteError> {
-        self.0.flush().await.map_err(|_| WriteError)
-    }
-
-    async fn close(&mut self, code: Option<u16>) {
-        let frame = code.map(|code| CloseFrame {
-            code: CloseCode::from(code),
-            reason: Utf8Bytes::from_static(""),
-        });
-        let _ = self.0.close(frame).await;
-    }
+fn message(frame: Frame) -> Result<WsMessage, WriteError> {
+    Ok(match frame {
+        // The session only writes UTF-8 text frames.
+        Frame::Text(bytes) => WsMessage::Text(Utf8Bytes::try_from(bytes).map_err(|_| WriteError)?),
+        Frame::Binary(bytes) => WsMessage::Binary(bytes),
+    })
 }
 
 fn peer_gone(error: &std::io::Error) -> bool {

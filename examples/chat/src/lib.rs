@@ -10,12 +10,9 @@ mod web;
 use std::convert::Infallible;
 use std::future::Future;
 
-use engineio::server::RemoteAddr;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
-use socketio::server::SocketIo;
+use socketio::server::{serve_with_shutdown, SocketIo};
 
 pub use web::Site;
 
@@ -34,16 +31,9 @@ pub async fn serve(
     site: Site,
     stop: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    tokio::pin!(stop);
-    let mut connections = tokio::task::JoinSet::new();
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => accepted?,
-            () = &mut stop => break,
-        };
-        let (io, site) = (io.clone(), site.clone());
-        let service = service_fn(move |mut request: http::Request<Incoming>| {
-            request.extensions_mut().insert(RemoteAddr(peer));
+    let routes = {
+        let io = io.clone();
+        service_fn(move |request: http::Request<Incoming>| {
             let (io, site) = (io.clone(), site.clone());
             async move {
                 let response = match io.matches(&request) {
@@ -52,14 +42,9 @@ pub async fn serve(
                 };
                 Ok::<_, Infallible>(response)
             }
-        });
-        connections.spawn(async move {
-            let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-            let _ = connection.with_upgrades().await;
-        });
-    }
+        })
+    };
+    let served = serve_with_shutdown(listener, routes, stop).await;
     io.close().await;
-    // Dropping the set aborts the connections still open, as a stopped process would.
-    drop(connections);
-    Ok(())
+    served
 }

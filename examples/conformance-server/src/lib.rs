@@ -10,12 +10,11 @@ use std::future::Future;
 use std::time::Duration;
 
 use engineio::packet::Message;
-use engineio::server::{Builder, Cors, EngineIo, Handler, RemoteAddr, Socket as EngineSocket};
+use engineio::server::Socket as EngineSocket;
+use engineio::server::{serve_with_shutdown, Builder, Cors, EngineIo, Handler};
 use engineio::DisconnectReason;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use socketio::server::{Event, Socket, SocketIo};
 
 const PING_INTERVAL: Duration = Duration::from_millis(300);
@@ -88,16 +87,9 @@ pub async fn serve(
     stop: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let (engine, io) = (engine_io(), socket_io());
-    tokio::pin!(stop);
-    let mut connections = tokio::task::JoinSet::new();
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => accepted?,
-            () = &mut stop => break,
-        };
+    let routes = {
         let (engine, io) = (engine.clone(), io.clone());
-        let service = service_fn(move |mut request: http::Request<Incoming>| {
-            request.extensions_mut().insert(RemoteAddr(peer));
+        service_fn(move |request: http::Request<Incoming>| {
             let (engine, io) = (engine.clone(), io.clone());
             async move {
                 let response = match io.matches(&request) {
@@ -106,16 +98,10 @@ pub async fn serve(
                 };
                 Ok::<_, Infallible>(response)
             }
-        });
-        connections.spawn(async move {
-            let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-            let _ = connection.with_upgrades().await;
-        });
-        // Finished connections are reaped as we go, so the set stays as large as what is open.
-        while connections.try_join_next().is_some() {}
-    }
+        })
+    };
+    let served = serve_with_shutdown(listener, routes, stop).await;
     engine.close();
     io.close().await;
-    drop(connections);
-    Ok(())
+    served
 }

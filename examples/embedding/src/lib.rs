@@ -65,26 +65,17 @@ pub fn hyper_service(io: SocketIo) -> SocketIoService<tower_service_fn::ServiceF
     SocketIoLayer::new(io).layer(tower_service_fn::ServiceFn(boxed_routes as Routes))
 }
 
-/// Serves `io` and the hyper routes on `listener` (HTTP/1.1, upgrades on).
+/// Serves `io` and the hyper routes on `listener` with the library's accept loop
+/// (HTTP/1.1, upgrades on, the header timeout, the peer address for the handshake).
 pub async fn serve_hyper(listener: tokio::net::TcpListener, io: SocketIo) -> std::io::Result<()> {
-    use hyper::server::conn::http1;
-    use hyper::service::service_fn;
-    use hyper_util::rt::TokioIo;
     use tower_service::Service;
     let service = hyper_service(io);
-    loop {
-        let (stream, _) = listener.accept().await?;
-        let service = service.clone();
-        let service = service_fn(move |request| {
-            let mut service = service.clone();
-            service.call(request)
-        });
-        tokio::spawn(async move {
-            let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-            // Upgrades must be on, or WebSocket requests are refused with a clear 400.
-            let _ = connection.with_upgrades().await;
-        });
-    }
+    // hyper calls services by `&self`; tower's take `&mut self`, so each call gets a clone.
+    let service = hyper::service::service_fn(move |request| {
+        let mut service = service.clone();
+        service.call(request)
+    });
+    socketio::server::serve(listener, service).await
 }
 
 /// A minimal tower service from a function (tower's `service_fn`, without all of tower).

@@ -85,10 +85,10 @@ impl Handshake {
         self.engine.headers.contains_key(ORIGIN)
     }
 
-    /// `secure`: always false, since this server speaks plain HTTP; behind a proxy that ends
-    /// TLS, the reference says false too.
+    /// `secure`: whether the connection is TLS (the engine handshake's `secure`); behind a
+    /// proxy that ends TLS it is false, as the reference says.
     pub fn secure(&self) -> bool {
-        false
+        self.engine.secure
     }
 
     /// `url`: the path and query of the connection's first request.
