@@ -132,7 +132,10 @@ impl Handler for Sender {
     fn on_message(&self, connection: &mut Connection, message: Message) {
         if message == Message::Text(Text::new("stream")) {
             connection.rounds_left = self.rounds;
-            connection.socket.set_timer(Some(Duration::ZERO));
+            connection
+                .socket
+                .set_timer(Some(Duration::ZERO))
+                .expect("the session is open");
         }
     }
 
@@ -140,7 +143,14 @@ impl Handler for Sender {
         if connection.rounds_left > 0 {
             connection.rounds_left -= 1;
             self.send(&connection.socket, self.round);
-            connection.socket.set_timer(Some(Duration::from_millis(10)));
+            // A session that closed meanwhile needs no more rounds.
+            if connection
+                .socket
+                .set_timer(Some(Duration::from_millis(10)))
+                .is_err()
+            {
+                connection.rounds_left = 0;
+            }
         }
     }
 
