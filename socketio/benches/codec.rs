@@ -1,0 +1,94 @@
+//! The codec alone, without sockets: what one packet costs to encode, to hand to many
+//! recipients, and to decode, in nanoseconds per operation (the best of several runs, so that
+//! other work on the machine counts as little as it can).
+//!
+//! `cargo bench -p socketio --bench codec` (set `ITERATIONS`, default 200000, and
+//! `RECIPIENTS`, default 1000). Measured, for the broadcast event of the `broadcast` bench
+//! (`["tick", i, t, "<64 bytes>"]`) and for an event with two 1 KiB attachments:
+//!
+//! - `encode`: the packet into its Engine.IO messages;
+//! - `fan-out`: one encoding, then every recipient's clone of its messages;
+//! - `decode`: the messages fed to a connection's decoder.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use engineio::packet::Message;
+use socketio::{to_payload, Binary, Decoder, DecoderConfig, NamespaceName, Packet};
+
+/// A 64-byte string: the argument of the broadcast bench's event.
+const PAYLOAD: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+/// How many times each measurement is repeated; the best run is kept.
+const RUNS: usize = 7;
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The best time per iteration of `RUNS` runs of `iterations` calls of `op`.
+fn best(iterations: usize, mut op: impl FnMut()) -> Duration {
+    let mut best = Duration::MAX;
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        for _ in 0..iterations {
+            op();
+        }
+        best = best.min(start.elapsed() / iterations as u32);
+    }
+    best
+}
+
+fn tick() -> Packet {
+    let args = to_payload(&(7_u64, 1_733_000_000_000_000_u64, PAYLOAD)).expect("serializable");
+    Packet::event(NamespaceName::root(), "tick", args)
+}
+
+fn upload() -> Packet {
+    let chunk = Binary::from(vec![0xa5; 1024]);
+    let args = to_payload(&("upload.bin", chunk.clone(), chunk)).expect("serializable");
+    Packet::event(NamespaceName::root(), "upload", args)
+}
+
+/// Every message of `packet`'s encoding, as the engine receives them.
+fn messages(packet: &Packet) -> Vec<Message> {
+    packet.encode().messages().collect()
+}
+
+fn measure(name: &str, packet: &Packet, iterations: usize, recipients: usize) {
+    let encode = best(iterations, || {
+        black_box(black_box(packet).encode());
+    });
+    let fan_out = best((iterations / recipients).max(1), || {
+        let encoded = black_box(packet).encode();
+        for _ in 0..recipients {
+            let sent: Vec<Message> = encoded.messages().collect();
+            black_box(sent);
+        }
+    });
+    let received = messages(packet);
+    let mut decoder = Decoder::new(DecoderConfig::default());
+    let decode = best(iterations, || {
+        for message in black_box(&received) {
+            let decoded = decoder.feed(message.clone());
+            black_box(decoded.ok());
+        }
+    });
+    println!(
+        "codec {name}: encode {} ns, fan-out to {recipients} {} ns ({} ns per recipient), decode {} ns",
+        encode.as_nanos(),
+        fan_out.as_nanos(),
+        fan_out.as_nanos() / recipients as u128,
+        decode.as_nanos(),
+    );
+}
+
+fn main() {
+    let iterations = env("ITERATIONS", 200_000);
+    let recipients = env("RECIPIENTS", 1000);
+    measure("tick (json)", &tick(), iterations, recipients);
+    measure("upload (json)", &upload(), iterations / 4, recipients);
+}
