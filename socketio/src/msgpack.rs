@@ -13,7 +13,7 @@
 //!
 //! | notepack 2.2 writes | for | decoded here as |
 //! | --- | --- | --- |
-//! | fixext 1, type 0 (`d4 00 00`) | `undefined` | a map key left out, `null` in an array, a field absent |
+//! | fixext 1, type 0 (`d4 00 00`) | `undefined` | left out of a map, `null` in an array |
 //! | ext 8/16/32, type 0 | an `ArrayBuffer` or typed array (Node builds) | a binary |
 //! | fixext 8, type 0 | a `Date` (milliseconds, int64) | its ISO text, `null` out of range |
 //! | any other extension | `[type, Buffer]` | `[type, binary]` |
@@ -45,7 +45,8 @@
 //! let photo = Packet::event(NamespaceName::root(), "upload", args);
 //! let mut decoder = MsgpackParser.decoder(DecoderConfig::default());
 //! let decoded = decoder.feed(MsgpackParser.encode(&photo)?.first().clone())?;
-//! let (name, data): (String, Binary) = from_payload(decoded.as_ref().and_then(Packet::payload).ok_or("no event")?)?;
+//! let args = decoded.as_ref().and_then(Packet::payload).ok_or("not an event")?;
+//! let (name, data): (String, Binary) = from_payload(args)?;
 //! assert_eq!((name.as_str(), &data[..]), ("photo", &b"\xff\xd8"[..]));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -74,6 +75,8 @@ mod value;
 mod limit_tests;
 #[cfg(test)]
 mod proptests;
+#[cfg(test)]
+mod refusal_tests;
 #[cfg(test)]
 mod tests;
 

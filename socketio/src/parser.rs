@@ -91,7 +91,8 @@ mod tests;
 ///             PacketKind::Ack { id, args } => (3, Some(args.value().clone()), Some(*id)),
 ///             PacketKind::ConnectError(data) => (4, Some(data.clone()), None),
 ///         };
-///         let object = json!({"type": kind, "nsp": packet.namespace.as_str(), "data": data, "id": id});
+///         let nsp = packet.namespace.as_str();
+///         let object = json!({"type": kind, "nsp": nsp, "data": data, "id": id});
 ///         Ok(Message::Text(Text::new(&object.to_string())).into())
 ///     }
 ///
@@ -109,19 +110,27 @@ mod tests;
 ///         let Message::Text(text) = message else {
 ///             return Err(ParseError::UnsupportedMessage(MessageKind::Binary));
 ///         };
-///         let object: Value = serde_json::from_str(text.as_str()).map_err(ParseError::InvalidJson)?;
+///         let object: Value =
+///             serde_json::from_str(text.as_str()).map_err(ParseError::InvalidJson)?;
 ///         let nsp = object["nsp"].as_str().and_then(|name| NamespaceName::new(name).ok());
 ///         let nsp = nsp.ok_or(ParseError::InvalidNamespace)?;
-///         let kind = match (object["type"].as_u64(), object["data"].clone(), object["id"].as_u64()) {
+///         let (kind, id) = (object["type"].as_u64(), object["id"].as_u64());
+///         let kind = match (kind, object["data"].clone(), id) {
 ///             (Some(0), Value::Null, _) => PacketKind::Connect(None),
 ///             (Some(0), auth @ Value::Object(_), _) => PacketKind::Connect(Some(auth)),
 ///             (Some(1), Value::Null, _) => PacketKind::Disconnect,
-///             (Some(2), Value::Array(mut data), ack) if data.first().is_some_and(Value::is_string) => {
-///                 let name = data.remove(0).as_str().unwrap_or_default().to_owned();
+///             (Some(2), Value::Array(mut data), ack) if !data.is_empty() => {
+///                 let Value::String(name) = data.remove(0) else {
+///                     return Err(ParseError::custom("an event without a name"));
+///                 };
 ///                 PacketKind::Event { name, args: Value::Array(data).into(), ack }
 ///             }
-///             (Some(3), args @ Value::Array(_), Some(id)) => PacketKind::Ack { id, args: args.into() },
-///             (Some(4), data @ (Value::Object(_) | Value::String(_)), _) => PacketKind::ConnectError(data),
+///             (Some(3), args @ Value::Array(_), Some(id)) => {
+///                 PacketKind::Ack { id, args: args.into() }
+///             }
+///             (Some(4), data @ (Value::Object(_) | Value::String(_)), _) => {
+///                 PacketKind::ConnectError(data)
+///             }
 ///             _ => return Err(ParseError::custom("not a packet object")),
 ///         };
 ///         Ok(Some(Packet::new(nsp, kind)))

@@ -129,7 +129,8 @@ fn announced_lengths_are_not_trusted() {
     let in_data = |value: Vec<u8>| map(&[("type", int(2)), ("nsp", s("/")), ("data", value)]);
     for marker in [0xdb, 0xc6, 0xc9] {
         let err = decode(DecoderConfig::default(), in_data(huge(marker)));
-        let truncated = matches!(err, Err(ParseError::Msgpack(FormatError::Truncated { left, .. })) if left <= 1);
+        let truncated = matches!(err,
+            Err(ParseError::Msgpack(FormatError::Truncated { left, .. })) if left <= 1);
         assert!(truncated, "{marker:02x}: {err:?}");
     }
     for marker in [0xdd, 0xdf] {

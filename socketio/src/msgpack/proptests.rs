@@ -119,10 +119,12 @@ fn msgpack_packet() -> impl Strategy<Value = Vec<u8>> {
         1 => msgpack_value(),
     ];
     let data = prop_oneof![
-        4 => (".{0,6}", proptest::collection::vec(msgpack_value(), 0..4)).prop_map(move |(name, args)| {
-            let header = 0x90 | u8::try_from(args.len() + 1).unwrap_or(0);
-            [vec![header], text(&name), args.concat()].concat()
-        }),
+        4 => (".{0,6}", proptest::collection::vec(msgpack_value(), 0..4)).prop_map(
+            move |(name, args)| {
+                let header = 0x90 | u8::try_from(args.len() + 1).unwrap_or(0);
+                [vec![header], text(&name), args.concat()].concat()
+            }
+        ),
         1 => msgpack_value(),
     ];
     let id = prop_oneof![(0u8..128).prop_map(|n| vec![n]), msgpack_value()];

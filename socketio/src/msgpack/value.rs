@@ -16,9 +16,6 @@ use crate::msgpack::{date, FormatError};
 use crate::parser::ParseError;
 use crate::payload::{leaf, Leaf};
 
-/// Items reserved at most up front for an array: the announced length is the peer's word.
-const RESERVED_ITEMS: usize = 16;
-
 /// A value as JavaScript sees it: JSON, or `undefined`.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Item {
@@ -180,7 +177,9 @@ impl<'a> Reader<'a> {
     }
 
     fn array(&mut self, len: usize, depth: usize) -> Result<Value, ParseError> {
-        let mut items = Vec::with_capacity(len.min(RESERVED_ITEMS));
+        // Nothing reserved up front: the length is the peer's word, and each level of a
+        // nesting would reserve it before any item is there.
+        let mut items = Vec::new();
         for _ in 0..len {
             // JSON writes `undefined` in an array as null.
             items.push(self.item(depth)?.defined().unwrap_or(Value::Null));
