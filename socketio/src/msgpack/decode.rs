@@ -68,7 +68,14 @@ impl Fields {
             return Err(ParseError::BadPlaceholder);
         }
         let invalid = || ParseError::InvalidPayload(kind);
-        let kind = match (kind, self.data) {
+        let (data, binaries) = match self.data {
+            Some(mut data) if binaries.replaced && !binaries.list.is_empty() => {
+                let list = renumber(&mut data, &binaries.list);
+                (Some(data), Binaries { list, ..binaries })
+            }
+            data => (data, binaries),
+        };
+        let kind = match (kind, data) {
             (PacketType::Connect, None) => PacketKind::Connect(None),
             (PacketType::Connect, Some(auth @ Value::Object(_))) => {
                 PacketKind::Connect(Some(json_only(auth, &binaries, config)?))
@@ -178,6 +185,36 @@ fn inline_buffers(value: &mut Value, binaries: &[Bytes]) {
     match value {
         Value::Array(items) => items.iter_mut().for_each(|v| inline_buffers(v, binaries)),
         Value::Object(map) => map.values_mut().for_each(|v| inline_buffers(v, binaries)),
+        _ => {}
+    }
+}
+
+/// Numbers the placeholders of `value` again in their order, and returns the binaries they
+/// stand for in that order: those of values a later key replaced are left out. The reader
+/// refused the peer's own placeholder-like maps next to binaries, so every placeholder here
+/// is one of ours, each the only one of its binary.
+fn renumber(value: &mut Value, binaries: &[Bytes]) -> Vec<Bytes> {
+    let mut kept = Vec::with_capacity(binaries.len());
+    renumber_into(value, binaries, &mut kept);
+    kept
+}
+
+fn renumber_into(value: &mut Value, binaries: &[Bytes], kept: &mut Vec<Bytes>) {
+    if let Leaf::Placeholder(num) = leaf(value) {
+        let bytes = usize::try_from(num).ok().and_then(|num| binaries.get(num));
+        if let Some(bytes) = bytes {
+            *value = serde_json::json!({ "_placeholder": true, "num": kept.len() });
+            kept.push(bytes.clone());
+        }
+        return;
+    }
+    match value {
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| renumber_into(v, binaries, kept)),
+        Value::Object(map) => map
+            .values_mut()
+            .for_each(|v| renumber_into(v, binaries, kept)),
         _ => {}
     }
 }

@@ -330,6 +330,22 @@ fn lenient_where_the_package_is() {
         ("data", array(&[int(5), s("a")])),
     ]);
     assert_eq!(decoded(&bytes), event("5", json!(["a"]), &[], Some(3)));
+    // A binary whose key comes again is gone: the others are numbered in their order.
+    let twice = map(&[
+        ("a", bin(&[1])),
+        ("b", bin(&[2])),
+        ("a", bin(&[3])),
+        ("c", bin(&[4])),
+    ]);
+    let gone = map(&[("d", bin(&[5])), ("d", UNDEFINED.to_vec())]);
+    let bytes = map(&[
+        ("type", int(2)),
+        ("nsp", s("/")),
+        ("data", array(&[s("x"), twice, gone])),
+    ]);
+    let args = json!([{"a": placeholder(0), "b": placeholder(1), "c": placeholder(2)}, {}]);
+    let expected = event("x", args, &[&[3], &[2], &[4]], None);
+    assert_eq!(decoded(&bytes), expected);
     // An id on a packet without acks is checked and ignored; reserved names may be allowed.
     let bytes = map(&[("type", int(1)), ("nsp", s("/")), ("id", int(9))]);
     assert_eq!(decoded(&bytes), Packet::disconnect(root()));

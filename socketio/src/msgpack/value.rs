@@ -45,6 +45,9 @@ pub(super) struct Binaries {
     pub(super) placeholder_like: bool,
     /// The deepest level at which a binary sits (0 for the field itself).
     pub(super) deepest: usize,
+    /// Whether a key of a map came twice (or was made `undefined`): a binary of the value it
+    /// had is no longer in the data, and the placeholders must be numbered again.
+    pub(super) replaced: bool,
 }
 
 /// A cursor over one message.
@@ -193,10 +196,11 @@ impl<'a> Reader<'a> {
             let key = self.key()?;
             // A later value of a key replaces an earlier one, as in a JavaScript object, and
             // JSON leaves out a key whose value is `undefined`.
-            match self.item(depth)?.defined() {
+            let earlier = match self.item(depth)?.defined() {
                 Some(value) => map.insert(key, value),
                 None => map.shift_remove(&key),
             };
+            self.binaries.replaced |= self.keep && earlier.is_some();
         }
         let map = Value::Object(map);
         if self.keep && leaf(&map) != Leaf::Json {
