@@ -9,12 +9,21 @@
 //! - `encode`: the packet into its Engine.IO messages;
 //! - `fan-out`: one encoding, then every recipient's clone of its messages;
 //! - `decode`: the messages fed to a connection's decoder.
+//!
+//! Each is measured for the default parser called directly (`Packet::encode`, `Decoder`, the
+//! server's path before the `Parser` trait) and through an `Arc<dyn Parser>` and its
+//! `Box<dyn PacketDecoder>` (as a server holds them), for the default and the msgpack parser.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use engineio::packet::Message;
-use socketio::{to_payload, Binary, Decoder, DecoderConfig, NamespaceName, Packet};
+use std::sync::Arc;
+
+use socketio::{
+    to_payload, Binary, Decoder, DecoderConfig, JsonParser, MsgpackParser, NamespaceName, Packet,
+    Parser,
+};
 
 /// A 64-byte string: the argument of the broadcast bench's event.
 const PAYLOAD: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -86,9 +95,73 @@ fn measure(name: &str, packet: &Packet, iterations: usize, recipients: usize) {
     );
 }
 
+/// The same measurements through a parser held as a server holds it.
+fn measure_parser(
+    name: &str,
+    parser: &Arc<dyn Parser>,
+    packet: &Packet,
+    iterations: usize,
+    recipients: usize,
+) {
+    let encode = best(iterations, || {
+        black_box(parser.encode(black_box(packet)));
+    });
+    let fan_out = best((iterations / recipients).max(1), || {
+        let Ok(encoded) = parser.encode(black_box(packet)) else {
+            return;
+        };
+        for _ in 0..recipients {
+            let sent: Vec<Message> = encoded.messages().collect();
+            black_box(sent);
+        }
+    });
+    let received: Vec<Message> = match parser.encode(packet) {
+        Ok(encoded) => encoded.messages().collect(),
+        Err(err) => panic!("{name}: {err}"),
+    };
+    let mut decoder = parser.decoder(DecoderConfig::default());
+    let decode = best(iterations, || {
+        for message in black_box(&received) {
+            let decoded = decoder.feed(message.clone());
+            black_box(decoded.ok());
+        }
+    });
+    println!(
+        "codec {name}: encode {} ns, fan-out to {recipients} {} ns ({} ns per recipient), decode {} ns",
+        encode.as_nanos(),
+        fan_out.as_nanos(),
+        fan_out.as_nanos() / recipients as u128,
+        decode.as_nanos(),
+    );
+}
+
 fn main() {
     let iterations = env("ITERATIONS", 200_000);
     let recipients = env("RECIPIENTS", 1000);
     measure("tick (json)", &tick(), iterations, recipients);
     measure("upload (json)", &upload(), iterations / 4, recipients);
+    let json: Arc<dyn Parser> = Arc::new(JsonParser);
+    let msgpack: Arc<dyn Parser> = Arc::new(MsgpackParser);
+    measure_parser("tick (dyn json)", &json, &tick(), iterations, recipients);
+    measure_parser(
+        "upload (dyn json)",
+        &json,
+        &upload(),
+        iterations / 4,
+        recipients,
+    );
+    measure_parser(
+        "tick (dyn msgpack)",
+        &msgpack,
+        &tick(),
+        iterations,
+        recipients,
+    );
+    measure_parser(
+        "upload (dyn msgpack)",
+        &msgpack,
+        &upload(),
+        iterations / 4,
+        recipients,
+    );
 }
