@@ -54,8 +54,9 @@
 //! Where this decoder is stricter than the package (see `docs/architecture.md`): the
 //! namespace must be a namespace name (`/`, no `,`), an ack id a non-negative integer, an
 //! event's first item a name (a string or a number), an ack must have an id, reserved event
-//! names are refused as with the default parser, map keys must be strings, numbers, booleans
-//! or `nil`, and an object shaped like a placeholder is refused next to real binaries.
+//! names are refused as with the default parser, map keys must be strings, numbers, booleans,
+//! `nil` or `undefined`, and an object shaped like a placeholder is refused next to real
+//! binaries.
 
 use bytes::Bytes;
 use engineio::packet::Message;

@@ -67,7 +67,6 @@ impl Fields {
         if binaries.placeholder_like && !binaries.list.is_empty() {
             return Err(ParseError::BadPlaceholder);
         }
-        let invalid = || ParseError::InvalidPayload(kind);
         let (data, binaries) = match self.data {
             Some(mut data) if binaries.replaced && !binaries.list.is_empty() => {
                 let list = renumber(&mut data, &binaries.list);
@@ -75,24 +74,35 @@ impl Fields {
             }
             data => (data, binaries),
         };
-        let kind = match (kind, data) {
-            (PacketType::Connect, None) => PacketKind::Connect(None),
-            (PacketType::Connect, Some(auth @ Value::Object(_))) => {
-                PacketKind::Connect(Some(json_only(auth, &binaries, config)?))
-            }
-            (PacketType::Disconnect, None) => PacketKind::Disconnect,
-            (PacketType::Event, Some(Value::Array(items))) => event(items, id, binaries, config)?,
-            (PacketType::Ack, Some(args @ Value::Array(_))) => PacketKind::Ack {
-                id: id.ok_or(ParseError::MissingAckId)?,
-                args: Payload::from_parts(args, binaries.list),
-            },
-            (PacketType::ConnectError, Some(data @ (Value::Object(_) | Value::String(_)))) => {
-                PacketKind::ConnectError(json_only(data, &binaries, config)?)
-            }
-            _ => return Err(invalid()),
-        };
+        let kind = packet_kind(kind, data, id, binaries, config)?;
         Ok(Packet::new(namespace, kind))
     }
+}
+
+/// What the packet carries, from data of the shape its type requires.
+fn packet_kind(
+    kind: PacketType,
+    data: Option<Value>,
+    id: Option<u64>,
+    binaries: Binaries,
+    config: &DecoderConfig,
+) -> Result<PacketKind, ParseError> {
+    Ok(match (kind, data) {
+        (PacketType::Connect, None) => PacketKind::Connect(None),
+        (PacketType::Connect, Some(auth @ Value::Object(_))) => {
+            PacketKind::Connect(Some(json_only(auth, &binaries, config)?))
+        }
+        (PacketType::Disconnect, None) => PacketKind::Disconnect,
+        (PacketType::Event, Some(Value::Array(items))) => event(items, id, binaries, config)?,
+        (PacketType::Ack, Some(args @ Value::Array(_))) => PacketKind::Ack {
+            id: id.ok_or(ParseError::MissingAckId)?,
+            args: Payload::from_parts(args, binaries.list),
+        },
+        (PacketType::ConnectError, Some(data @ (Value::Object(_) | Value::String(_)))) => {
+            PacketKind::ConnectError(json_only(data, &binaries, config)?)
+        }
+        _ => return Err(ParseError::InvalidPayload(kind)),
+    })
 }
 
 /// The type: an integer from 0 to 4 (an integral float too, as `Number.isInteger` allows).

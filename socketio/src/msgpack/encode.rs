@@ -39,14 +39,7 @@ pub(super) fn packet(packet: &Packet) -> Result<Bytes, EncodeError> {
     out.str(packet.namespace.as_str())?;
     if has_data {
         out.str("data")?;
-        match &packet.kind {
-            PacketKind::Connect(Some(data)) | PacketKind::ConnectError(data) => {
-                out.value(data, &[])?;
-            }
-            PacketKind::Event { name, args, .. } => out.args(Some(name), args)?,
-            PacketKind::Ack { args, .. } => out.args(None, args)?,
-            PacketKind::Connect(None) | PacketKind::Disconnect => {}
-        }
+        out.data(&packet.kind)?;
     }
     if let Some(id) = id {
         out.str("id")?;
@@ -60,6 +53,18 @@ pub(super) fn packet(packet: &Packet) -> Result<Bytes, EncodeError> {
 struct Writer(ByteBuf);
 
 impl Writer {
+    /// The data of a packet that has some.
+    fn data(&mut self, kind: &PacketKind) -> Result<(), EncodeError> {
+        match kind {
+            PacketKind::Connect(Some(data)) | PacketKind::ConnectError(data) => {
+                self.value(data, &[])
+            }
+            PacketKind::Event { name, args, .. } => self.args(Some(name), args),
+            PacketKind::Ack { args, .. } => self.args(None, args),
+            PacketKind::Connect(None) | PacketKind::Disconnect => Ok(()),
+        }
+    }
+
     /// An argument array, the event name first when there is one; arguments that are not an
     /// array are the only argument, as `Packet::event` would make them.
     fn args(&mut self, name: Option<&str>, args: &Payload) -> Result<(), EncodeError> {
