@@ -10,6 +10,7 @@
 pub mod eio_packet;
 pub mod eio_payload;
 pub mod eio_session;
+pub mod msgpack_decoder;
 pub mod redis_message;
 pub mod replay;
 pub mod sio_decoder;

@@ -2,10 +2,10 @@
 //!
 //! The default Socket.IO parser writes a packet as one text message,
 //! `<type>[<attachments>-][<namespace>,][<ack id>][<json>]`, followed by one binary message
-//! per attachment. [`Packet::encode`] does this once into an [`EncodedPacket`] whose parts are
-//! shared buffers, so a broadcast encodes once and every recipient clones reference counts.
+//! per attachment. [`Packet::encode`] does this once into an [`EncodedPacket`] whose messages
+//! are shared buffers, so a broadcast encodes once and every recipient clones reference counts.
+//! Other parsers (see [`parser`](crate::parser)) make an [`EncodedPacket`] of their own.
 
-use bytes::Bytes;
 use engineio::packet::{Message, Text};
 use serde::Serialize;
 use serde_json::Value;
@@ -16,58 +16,116 @@ use crate::payload::Payload;
 #[cfg(test)]
 mod proptests;
 
-/// A packet encoded for Engine.IO: a text message and its binary attachments.
+/// The kind of an Engine.IO message: what a transport must be able to carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MessageKind {
+    /// A text message (`4<text>`).
+    Text,
+    /// A binary message (a binary WebSocket frame, `b<base64>` over polling).
+    Binary,
+}
+
+impl MessageKind {
+    /// The kind of `message`.
+    pub fn of(message: &Message) -> Self {
+        match message {
+            Message::Text(_) => Self::Text,
+            Message::Binary(_) => Self::Binary,
+        }
+    }
+}
+
+impl std::fmt::Display for MessageKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Text => "text",
+            Self::Binary => "binary",
+        })
+    }
+}
+
+/// A packet encoded for Engine.IO: the messages a [`Parser`](crate::parser::Parser) made of
+/// it, in sending order.
 ///
-/// Every part is a shared buffer: sending one encoding to many sockets costs a reference
-/// count per message and recipient, never a copy of the data.
+/// Every message is a shared buffer: sending one encoding to many sockets costs a reference
+/// count per message and recipient, never a copy of the data. The default parser writes a
+/// text message followed by one binary message per attachment; the msgpack parser one binary
+/// message.
 ///
 /// ```
 /// use socketio::binary::Binary;
+/// use socketio::codec::MessageKind;
 /// use socketio::packet::{NamespaceName, Packet};
 /// use socketio::payload::to_payload;
 ///
 /// let args = to_payload(&(Binary::from_static(b"\x01\x02"),))?;
 /// let encoded = Packet::event(NamespaceName::new("/admin")?, "x", args).encode();
-/// assert_eq!(encoded.text().as_str(), r#"51-/admin,["x",{"_placeholder":true,"num":0}]"#);
-/// assert_eq!(encoded.messages().count(), 2);
+/// let text = encoded.text().map(|text| text.as_str());
+/// assert_eq!(text, Some(r#"51-/admin,["x",{"_placeholder":true,"num":0}]"#));
+/// let kinds: Vec<MessageKind> = encoded.kinds().collect();
+/// assert_eq!(kinds, [MessageKind::Text, MessageKind::Binary]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct EncodedPacket {
-    text: Text,
-    attachments: Vec<Bytes>,
+    first: Message,
+    rest: Vec<Message>,
 }
 
 impl EncodedPacket {
-    /// The text message; [`Text::frame`] is its WebSocket frame, Engine.IO `4` included.
-    pub fn text(&self) -> &Text {
-        &self.text
+    /// A packet encoded as `first` and then the `rest` of its messages.
+    pub fn new(first: Message, rest: Vec<Message>) -> Self {
+        Self { first, rest }
     }
 
-    /// The binary messages that follow the text, in order.
-    pub fn attachments(&self) -> &[Bytes] {
-        &self.attachments
+    /// The first message; for the default parser, the text of the packet.
+    pub fn first(&self) -> &Message {
+        &self.first
+    }
+
+    /// The text of the packet when its first message is text, as with the default parser;
+    /// [`Text::frame`] is its WebSocket frame, Engine.IO `4` included.
+    pub fn text(&self) -> Option<&Text> {
+        match &self.first {
+            Message::Text(text) => Some(text),
+            Message::Binary(_) => None,
+        }
     }
 
     /// All the Engine.IO messages of the packet, in sending order; each is a cheap clone.
     pub fn messages(&self) -> impl Iterator<Item = Message> + '_ {
-        let text = std::iter::once(Message::Text(self.text.clone()));
-        text.chain(self.attachments.iter().cloned().map(Message::Binary))
+        std::iter::once(&self.first).chain(&self.rest).cloned()
     }
 
-    /// How many Engine.IO messages the packet takes: the text and one per attachment.
+    /// The kind of each message, in sending order.
+    pub fn kinds(&self) -> impl Iterator<Item = MessageKind> + '_ {
+        std::iter::once(&self.first)
+            .chain(&self.rest)
+            .map(MessageKind::of)
+    }
+
+    /// How many Engine.IO messages the packet takes.
     pub fn message_count(&self) -> usize {
-        1 + self.attachments.len()
+        1 + self.rest.len()
     }
 
-    /// The text message and the attachments.
-    pub fn into_parts(self) -> (Text, Vec<Bytes>) {
-        (self.text, self.attachments)
+    /// Whether any message is binary: what a transport that carries only text (Engine.IO 3
+    /// polling without binary support) could not send as it is.
+    pub fn has_binary(&self) -> bool {
+        self.kinds().any(|kind| kind == MessageKind::Binary)
+    }
+}
+
+impl From<Message> for EncodedPacket {
+    /// A packet encoded as one message.
+    fn from(message: Message) -> Self {
+        Self::new(message, Vec::new())
     }
 }
 
 impl Packet {
-    /// Encodes the packet into its Engine.IO messages.
+    /// Encodes the packet into its Engine.IO messages with the default parser: what
+    /// [`JsonParser`](crate::parser::JsonParser) does.
     ///
     /// ```
     /// use serde_json::json;
@@ -75,17 +133,15 @@ impl Packet {
     ///
     /// let admin = NamespaceName::new("/admin")?;
     /// let connect = Packet::connect(admin.clone(), Some(json!({"token": "123"})));
-    /// assert_eq!(connect.encode().text().as_str(), r#"0/admin,{"token":"123"}"#);
-    /// assert_eq!(Packet::disconnect(admin).encode().text().as_str(), "1/admin,");
+    /// assert_eq!(connect.encode_text(), r#"0/admin,{"token":"123"}"#);
+    /// assert_eq!(Packet::disconnect(admin).encode_text(), "1/admin,");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn encode(&self) -> EncodedPacket {
-        let text = Text::new(&self.encode_text());
-        let attachments = self
-            .payload()
-            .map(|p| p.attachments().to_vec())
-            .unwrap_or_default();
-        EncodedPacket { text, attachments }
+        let text = Message::Text(Text::new(&self.encode_text()));
+        let attachments = self.payload().map_or(&[][..], Payload::attachments);
+        let attachments = attachments.iter().cloned().map(Message::Binary).collect();
+        EncodedPacket::new(text, attachments)
     }
 
     /// The text message of the packet alone.

@@ -13,19 +13,21 @@ use crate::parser::{decode, ParseError};
 #[cfg(test)]
 mod tests;
 
-/// Limits and rules of a decoder.
+/// Limits and rules of a decoder, whatever the [`Parser`](crate::parser::Parser): a server
+/// gives one to [`Parser::decoder`](crate::parser::Parser::decoder) for each connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecoderConfig {
     /// The most attachments one packet may announce. Each attachment is a whole Engine.IO
     /// message held until the packet completes, so this bounds the memory of one packet.
+    /// With the msgpack parser, the most binaries one packet may hold.
     pub max_attachments: usize,
     /// Whether events named in [`RESERVED_EVENTS`](crate::packet::RESERVED_EVENTS) are an
     /// error, as they are when a server reads a client.
     pub reject_reserved_events: bool,
     /// The deepest nesting of arrays and objects a payload may have. Each level is a
-    /// recursion of the JSON parser and of the drop of the parsed value, so this bounds the
-    /// stack a peer can make us use. serde_json refuses more than
-    /// [`MAX_JSON_DEPTH`] levels whatever this says.
+    /// recursion of the parser and of the drop of the parsed value, so this bounds the
+    /// stack a peer can make us use. serde_json refuses more than [`MAX_JSON_DEPTH`] levels
+    /// whatever this says, and so does the msgpack decoder.
     pub max_json_depth: usize,
 }
 

@@ -246,7 +246,7 @@ pub enum PacketKind {
 ///
 /// let packet = Packet::event(NamespaceName::root(), "hello", json!([1]).into());
 /// assert_eq!(packet.packet_type(), PacketType::Event);
-/// assert_eq!(packet.encode().text().as_str(), r#"2["hello",1]"#);
+/// assert_eq!(packet.encode_text(), r#"2["hello",1]"#);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Packet {

@@ -1,54 +1,261 @@
-//! Decoding one text message of the default Socket.IO parser.
+//! Parsers: how packets become Engine.IO messages and back, as Node's `parser` option.
 //!
-//! [`decode`] reads `<type>[<attachments>-][<namespace>,][<ack id>][<json>]` and checks the
-//! payload against the packet type with the rules of the JavaScript parser. A binary packet
-//! comes back as a [`PartialPacket`] that waits for its attachments; the per-connection
-//! [`Decoder`](crate::decoder::Decoder) feeds them in.
+//! A [`Parser`] is held once for a whole server (an `Arc<dyn Parser>`). It encodes each packet
+//! once into an [`EncodedPacket`], whose messages every recipient of a broadcast clones for a
+//! reference count, and it makes one [`PacketDecoder`] per connection, with that connection's
+//! reassembly state and the limits of a [`DecoderConfig`].
 //!
-//! Where the JavaScript parser is laxer than the protocol spec, the spec wins: an event or an
-//! ack without data, and an ack without an id, are errors here.
+//! - [`JsonParser`], the default: `socket.io-parser`'s text messages with binary attachments
+//!   (see [`codec`](crate::codec), [`decode`] and [`Decoder`]);
+//! - [`MsgpackParser`](crate::msgpack::MsgpackParser): `socket.io-msgpack-parser`'s one binary
+//!   message per packet.
+//!
+//! A server calls it this way:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use socketio::msgpack::MsgpackParser;
+//! use socketio::parser::{JsonParser, Parser};
+//! use socketio::{DecoderConfig, NamespaceName, Packet};
+//!
+//! for parser in [Arc::new(JsonParser) as Arc<dyn Parser>, Arc::new(MsgpackParser)] {
+//!     // Once per broadcast, whatever the number of recipients.
+//!     let packet = Packet::event(NamespaceName::root(), "tick", serde_json::json!([1]).into());
+//!     let encoded = parser.encode(&packet)?;
+//!     // Once per connection, with the server's limits.
+//!     let mut decoder = parser.decoder(DecoderConfig::default());
+//!     let mut decoded = None;
+//!     for message in encoded.messages() {
+//!         decoded = decoder.feed(message)?;
+//!     }
+//!     assert_eq!(decoded, Some(packet));
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
-use serde_json::Value;
+use std::error::Error as StdError;
+use std::fmt;
+
+use engineio::packet::Message;
 use thiserror::Error;
 
-use crate::decoder::{Decoded, DecoderConfig, PartialPacket, MAX_JSON_DEPTH};
-use crate::packet::{is_reserved_event, NamespaceName, Packet, PacketKind, PacketType};
-use crate::payload::{placeholders_in_range, Payload};
+use crate::codec::{EncodedPacket, MessageKind};
+use crate::decoder::{Decoder, DecoderConfig};
+use crate::msgpack::FormatError;
+use crate::packet::{Packet, PacketType};
+
+mod text;
+
+pub use text::decode;
 
 #[cfg(test)]
 mod depth_tests;
 #[cfg(test)]
 mod tests;
 
-/// A text message that is not a valid packet, or a message that came at the wrong time.
+/// Encodes packets into Engine.IO messages and makes the decoders of connections.
+///
+/// Implementations are shared by every connection of a server: encoding takes `&self`, and
+/// what a connection must remember between messages lives in its [`PacketDecoder`].
+///
+/// A parser of our own, sending each packet as one JSON text message
+/// (`{"type":2,"nsp":"/","data":["hi"]}`, as `socket.io-json-parser` does) and refusing
+/// binary:
+///
+/// ```
+/// use std::sync::Arc;
+/// use engineio::packet::{Message, Text};
+/// use serde_json::{json, Value};
+/// use socketio::codec::{EncodedPacket, MessageKind};
+/// use socketio::parser::{EncodeError, PacketDecoder, ParseError, Parser};
+/// use socketio::{DecoderConfig, NamespaceName, Packet, PacketKind};
+///
+/// #[derive(Debug)]
+/// struct ObjectParser;
+///
+/// impl Parser for ObjectParser {
+///     fn encode(&self, packet: &Packet) -> Result<EncodedPacket, EncodeError> {
+///         let (kind, data, id) = match &packet.kind {
+///             PacketKind::Connect(data) => (0, data.clone(), None),
+///             PacketKind::Disconnect => (1, None, None),
+///             PacketKind::Event { args, .. } | PacketKind::Ack { args, .. }
+///                 if args.has_attachments() =>
+///             {
+///                 return Err(EncodeError::custom("binary is not supported"));
+///             }
+///             PacketKind::Event { name, args, ack } => {
+///                 let mut data = vec![Value::from(name.as_str())];
+///                 data.extend(args.value().as_array().cloned().unwrap_or_default());
+///                 (2, Some(Value::Array(data)), *ack)
+///             }
+///             PacketKind::Ack { id, args } => (3, Some(args.value().clone()), Some(*id)),
+///             PacketKind::ConnectError(data) => (4, Some(data.clone()), None),
+///         };
+///         let nsp = packet.namespace.as_str();
+///         let object = json!({"type": kind, "nsp": nsp, "data": data, "id": id});
+///         Ok(Message::Text(Text::new(&object.to_string())).into())
+///     }
+///
+///     fn decoder(&self, _config: DecoderConfig) -> Box<dyn PacketDecoder> {
+///         Box::new(ObjectDecoder)
+///     }
+/// }
+///
+/// /// Each message is a whole packet: nothing to remember between messages.
+/// #[derive(Debug)]
+/// struct ObjectDecoder;
+///
+/// impl PacketDecoder for ObjectDecoder {
+///     fn feed(&mut self, message: Message) -> Result<Option<Packet>, ParseError> {
+///         let Message::Text(text) = message else {
+///             return Err(ParseError::UnsupportedMessage(MessageKind::Binary));
+///         };
+///         let object: Value =
+///             serde_json::from_str(text.as_str()).map_err(ParseError::InvalidJson)?;
+///         let nsp = object["nsp"].as_str().and_then(|name| NamespaceName::new(name).ok());
+///         let nsp = nsp.ok_or(ParseError::InvalidNamespace)?;
+///         let (kind, id) = (object["type"].as_u64(), object["id"].as_u64());
+///         let kind = match (kind, object["data"].clone(), id) {
+///             (Some(0), Value::Null, _) => PacketKind::Connect(None),
+///             (Some(0), auth @ Value::Object(_), _) => PacketKind::Connect(Some(auth)),
+///             (Some(1), Value::Null, _) => PacketKind::Disconnect,
+///             (Some(2), Value::Array(mut data), ack) if !data.is_empty() => {
+///                 let Value::String(name) = data.remove(0) else {
+///                     return Err(ParseError::custom("an event without a name"));
+///                 };
+///                 PacketKind::Event { name, args: Value::Array(data).into(), ack }
+///             }
+///             (Some(3), args @ Value::Array(_), Some(id)) => {
+///                 PacketKind::Ack { id, args: args.into() }
+///             }
+///             (Some(4), data @ (Value::Object(_) | Value::String(_)), _) => {
+///                 PacketKind::ConnectError(data)
+///             }
+///             _ => return Err(ParseError::custom("not a packet object")),
+///         };
+///         Ok(Some(Packet::new(nsp, kind)))
+///     }
+/// }
+///
+/// let parser: Arc<dyn Parser> = Arc::new(ObjectParser);
+/// let packet = Packet::event(NamespaceName::new("/chat")?, "hi", json!(["there"]).into());
+/// let encoded = parser.encode(&packet)?;
+/// let text = encoded.text().map(Text::as_str);
+/// assert_eq!(text, Some(r#"{"type":2,"nsp":"/chat","data":["hi","there"],"id":null}"#));
+/// let mut decoder = parser.decoder(DecoderConfig::default());
+/// assert_eq!(decoder.feed(encoded.first().clone())?, Some(packet));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait Parser: fmt::Debug + Send + Sync {
+    /// Encodes `packet` into its Engine.IO messages, once for all of its recipients.
+    fn encode(&self, packet: &Packet) -> Result<EncodedPacket, EncodeError>;
+
+    /// A decoder for one connection, with `config`'s limits and rules.
+    fn decoder(&self, config: DecoderConfig) -> Box<dyn PacketDecoder>;
+}
+
+/// The decoding state of one connection: it takes the connection's Engine.IO messages in
+/// order and gives back each packet once its last message is in.
+///
+/// An error means the peer broke the protocol: the caller closes the connection. The decoder
+/// is empty again after it.
+pub trait PacketDecoder: fmt::Debug + Send {
+    /// Takes the next message; the packet it completes, if any.
+    fn feed(&mut self, message: Message) -> Result<Option<Packet>, ParseError>;
+
+    /// Forgets a packet that waits for more messages, for a connection that goes away in
+    /// the middle of one. Decoders that never wait keep the default, which does nothing.
+    fn reset(&mut self) {}
+}
+
+/// The default parser, `socket.io-parser`: a text message per packet, followed by one binary
+/// message per attachment.
+///
+/// ```
+/// use socketio::parser::{JsonParser, Parser};
+/// use socketio::{NamespaceName, Packet};
+///
+/// let packet = Packet::disconnect(NamespaceName::new("/admin")?);
+/// let encoded = JsonParser.encode(&packet)?;
+/// assert_eq!(encoded.text().map(|text| text.as_str()), Some("1/admin,"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JsonParser;
+
+impl Parser for JsonParser {
+    fn encode(&self, packet: &Packet) -> Result<EncodedPacket, EncodeError> {
+        Ok(packet.encode())
+    }
+
+    fn decoder(&self, config: DecoderConfig) -> Box<dyn PacketDecoder> {
+        Box::new(Decoder::new(config))
+    }
+}
+
+impl PacketDecoder for Decoder {
+    fn feed(&mut self, message: Message) -> Result<Option<Packet>, ParseError> {
+        Decoder::feed(self, message)
+    }
+
+    fn reset(&mut self) {
+        Decoder::reset(self);
+    }
+}
+
+/// A packet that a parser cannot encode.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// A string, a binary, an array or a map longer than the format can say.
+    #[error("{what} of length {len}, longer than the encoding allows")]
+    TooLong {
+        /// What is too long: `string`, `binary`, `array` or `map`.
+        what: &'static str,
+        /// Its length.
+        len: usize,
+    },
+    /// The reason of a parser of the application.
+    #[error("{0}")]
+    Custom(#[source] Box<dyn StdError + Send + Sync>),
+}
+
+impl EncodeError {
+    /// An error of a parser of the application.
+    pub fn custom(error: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        Self::Custom(error.into())
+    }
+}
+
+/// A message that is not a valid packet, or a message that came at the wrong time.
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum ParseError {
     /// The message is empty.
     #[error("empty packet")]
     Empty,
-    /// The first character is not a packet type.
+    /// The packet type is missing or not one the parser knows.
     #[error("unknown packet type")]
     UnknownType,
     /// A binary packet without a `<digits>-` attachment count.
     #[error("invalid attachment count")]
     BadAttachmentCount,
-    /// A binary packet announces more attachments than the decoder accepts.
+    /// A packet announces, or holds, more attachments than the decoder accepts.
     #[error("too many attachments: {count} over a limit of {max}")]
     TooManyAttachments {
-        /// The announced count.
+        /// The announced count, or the count reached when the decoder stopped.
         count: usize,
         /// The configured limit.
         max: usize,
     },
-    /// The ack id does not fit in 64 bits.
+    /// The ack id is not an integer that fits in 64 bits.
     #[error("invalid ack id")]
     BadAckId,
     /// An ack without the id of the event it answers.
     #[error("ack packet without an id")]
     MissingAckId,
     /// The payload nests arrays and objects deeper than the decoder accepts.
-    #[error("json payload nested over a limit of {max} levels")]
+    #[error("payload nested over a limit of {max} levels")]
     TooDeep {
         /// The configured limit.
         max: usize,
@@ -56,13 +263,20 @@ pub enum ParseError {
     /// The payload is not JSON.
     #[error("invalid json payload: {0}")]
     InvalidJson(#[source] serde_json::Error),
+    /// The message is not MessagePack as `socket.io-msgpack-parser` writes it.
+    #[error("invalid msgpack: {0}")]
+    Msgpack(#[from] FormatError),
+    /// The namespace is missing or is not a namespace name.
+    #[error("invalid namespace")]
+    InvalidNamespace,
     /// The payload does not have the shape its packet type requires.
     #[error("invalid payload for a {0} packet")]
     InvalidPayload(PacketType),
     /// An event named like one the socket uses itself.
     #[error("reserved event name: {0}")]
     ReservedEvent(String),
-    /// A placeholder whose `num` is not the index of an announced attachment.
+    /// A placeholder whose `num` is not the index of an announced attachment, or (in a
+    /// binary format) an object shaped like a placeholder next to real binaries.
     #[error("attachment placeholder out of range")]
     BadPlaceholder,
     /// A binary message while no packet waits for attachments.
@@ -71,194 +285,17 @@ pub enum ParseError {
     /// A text message while a packet still waits for attachments.
     #[error("text message while attachments are expected")]
     UnexpectedText,
+    /// A message of a kind the parser never reads (text for the msgpack parser).
+    #[error("{0} message, which this parser does not read")]
+    UnsupportedMessage(MessageKind),
+    /// The reason of a parser of the application.
+    #[error("{0}")]
+    Custom(#[source] Box<dyn StdError + Send + Sync>),
 }
 
-/// Decodes the text message of a packet.
-///
-/// ```
-/// use socketio::packet::PacketKind;
-/// use socketio::decoder::{Decoded, DecoderConfig};
-/// use socketio::parser::decode;
-///
-/// let decoded = decode(r#"2/admin,12["chat","hi"]"#, &DecoderConfig::default())?;
-/// let Decoded::Complete(packet) = decoded else { unreachable!() };
-/// assert_eq!(packet.namespace, "/admin");
-/// assert!(matches!(packet.kind, PacketKind::Event { ack: Some(12), .. }));
-/// # Ok::<(), socketio::parser::ParseError>(())
-/// ```
-pub fn decode(text: &str, config: &DecoderConfig) -> Result<Decoded, ParseError> {
-    let header = Header::parse(text, config)?;
-    let kind = header.packet_type;
-    let data = packet_kind(kind, header.id, header.data, config)?;
-    let packet = Packet::new(header.namespace, data);
-    if !kind.is_binary() {
-        return Ok(Decoded::Complete(packet));
+impl ParseError {
+    /// An error of a parser of the application.
+    pub fn custom(error: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        Self::Custom(error.into())
     }
-    let args = packet.payload().map(Payload::value).unwrap_or(&Value::Null);
-    if !placeholders_in_range(args, header.attachments) {
-        return Err(ParseError::BadPlaceholder);
-    }
-    Ok(PartialPacket::new(packet, header.attachments).settle())
-}
-
-/// Everything before the JSON, and the JSON text.
-struct Header<'a> {
-    packet_type: PacketType,
-    attachments: usize,
-    namespace: NamespaceName,
-    id: Option<u64>,
-    data: Option<&'a str>,
-}
-
-impl<'a> Header<'a> {
-    fn parse(text: &'a str, config: &DecoderConfig) -> Result<Self, ParseError> {
-        let first = *text.as_bytes().first().ok_or(ParseError::Empty)?;
-        let packet_type = PacketType::from_digit(first).ok_or(ParseError::UnknownType)?;
-        // The first byte is an ASCII digit, and every later split is next to an ASCII byte,
-        // so all splits fall on char boundaries.
-        let rest = text.get(1..).unwrap_or_default();
-        let (attachments, rest) = if packet_type.is_binary() {
-            attachment_count(rest, config.max_attachments)?
-        } else {
-            (0, rest)
-        };
-        let (namespace, rest) = namespace(rest);
-        let (digits, rest) = split_digits(rest);
-        let id = match digits {
-            "" => None,
-            digits => Some(digits.parse::<u64>().map_err(|_| ParseError::BadAckId)?),
-        };
-        let data = (!rest.is_empty()).then_some(rest);
-        Ok(Self {
-            packet_type,
-            attachments,
-            namespace,
-            id,
-            data,
-        })
-    }
-}
-
-/// Reads `<digits>-`, a count of at most `max`.
-fn attachment_count(text: &str, max: usize) -> Result<(usize, &str), ParseError> {
-    let (digits, rest) = split_digits(text);
-    let rest = rest
-        .strip_prefix('-')
-        .ok_or(ParseError::BadAttachmentCount)?;
-    let count = digits.parse().map_err(|_| ParseError::BadAttachmentCount)?;
-    if count > max {
-        return Err(ParseError::TooManyAttachments { count, max });
-    }
-    Ok((count, rest))
-}
-
-/// Reads `/<name>,`; like the JavaScript parser, a namespace without its comma runs to the
-/// end, and text that does not start with `/` is in the main namespace.
-fn namespace(text: &str) -> (NamespaceName, &str) {
-    if !text.starts_with('/') {
-        return (NamespaceName::root(), text);
-    }
-    match text.split_once(',') {
-        Some((name, rest)) => (NamespaceName::from_wire(name), rest),
-        None => (NamespaceName::from_wire(text), ""),
-    }
-}
-
-fn split_digits(text: &str) -> (&str, &str) {
-    let end = text
-        .bytes()
-        .position(|b| !b.is_ascii_digit())
-        .unwrap_or(text.len());
-    text.split_at(end)
-}
-
-/// Builds what the packet carries, checking the payload against the type.
-fn packet_kind(
-    kind: PacketType,
-    id: Option<u64>,
-    data: Option<&str>,
-    config: &DecoderConfig,
-) -> Result<PacketKind, ParseError> {
-    let invalid = || ParseError::InvalidPayload(kind);
-    let json = data
-        .map(|text| parse_json(text, config.max_json_depth))
-        .transpose()?;
-    // Like the JavaScript parser, an ack id on a packet that has no use for one is ignored.
-    match (kind, json) {
-        (PacketType::Connect, None) => Ok(PacketKind::Connect(None)),
-        (PacketType::Connect, Some(auth @ Value::Object(_))) => Ok(PacketKind::Connect(Some(auth))),
-        (PacketType::Disconnect, None) => Ok(PacketKind::Disconnect),
-        (PacketType::ConnectError, Some(data @ (Value::Object(_) | Value::String(_)))) => {
-            Ok(PacketKind::ConnectError(data))
-        }
-        (PacketType::Event | PacketType::BinaryEvent, Some(Value::Array(items))) => {
-            event(kind, items, id, config)
-        }
-        (PacketType::Ack | PacketType::BinaryAck, Some(Value::Array(items))) => {
-            let id = id.ok_or(ParseError::MissingAckId)?;
-            let args = Payload::from_parts(Value::Array(items), Vec::new());
-            Ok(PacketKind::Ack { id, args })
-        }
-        _ => Err(invalid()),
-    }
-}
-
-fn parse_json(text: &str, max_depth: usize) -> Result<Value, ParseError> {
-    // serde_json stops at its own limit; a scan is only worth its pass below that.
-    if max_depth < MAX_JSON_DEPTH && nesting_exceeds(text, max_depth) {
-        return Err(ParseError::TooDeep { max: max_depth });
-    }
-    serde_json::from_str(text).map_err(|error| {
-        // serde_json has no error code to match for its limit, only this message.
-        if error.to_string().starts_with("recursion limit exceeded") {
-            ParseError::TooDeep {
-                max: max_depth.min(MAX_JSON_DEPTH),
-            }
-        } else {
-            ParseError::InvalidJson(error)
-        }
-    })
-}
-
-/// Whether arrays and objects nest deeper than `max` in `text`, brackets inside strings
-/// aside. Invalid JSON is left to the parser: this only has to be right for valid JSON.
-fn nesting_exceeds(text: &str, max: usize) -> bool {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for byte in text.bytes() {
-        match (in_string, byte) {
-            (true, _) if escaped => escaped = false,
-            (true, b'\\') => escaped = true,
-            (true, b'"') | (false, b'"') => in_string = !in_string,
-            (false, b'[' | b'{') => {
-                depth += 1;
-                if depth > max {
-                    return true;
-                }
-            }
-            (false, b']' | b'}') => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    false
-}
-
-/// An event from `[name, args...]`; like the JavaScript parser, a numeric name is accepted
-/// and read as its JSON text, the key an `EventEmitter` would file it under.
-fn event(
-    kind: PacketType,
-    items: Vec<Value>,
-    ack: Option<u64>,
-    config: &DecoderConfig,
-) -> Result<PacketKind, ParseError> {
-    let mut items = items.into_iter();
-    let name = match items.next() {
-        Some(Value::String(name)) => name,
-        Some(Value::Number(number)) => number.to_string(),
-        _ => return Err(ParseError::InvalidPayload(kind)),
-    };
-    if config.reject_reserved_events && is_reserved_event(&name) {
-        return Err(ParseError::ReservedEvent(name));
-    }
-    let args = Payload::from_parts(Value::Array(items.collect()), Vec::new());
-    Ok(PacketKind::Event { name, args, ack })
 }
