@@ -7,6 +7,7 @@ use std::time::Duration;
 use engineio::server::{Cookie, Cors, Handshake as EngineHandshake};
 
 use crate::adapter::{AdapterFactory, MemoryAdapter};
+use crate::parser::{JsonParser, Parser};
 
 /// Options of the Socket.IO layer. The Engine.IO options live in the engine builder.
 #[derive(Clone)]
@@ -23,6 +24,8 @@ pub(crate) struct Config {
     pub(crate) adapter: Arc<dyn AdapterFactory>,
     /// Acknowledgements one socket may wait for at once.
     pub(crate) max_pending_acks: usize,
+    /// Encodes every packet and makes each connection's decoder (`parser`).
+    pub(crate) parser: Arc<dyn Parser>,
 }
 
 /// Builds a [`SocketIo`](super::SocketIo) server. The defaults are the reference server's.
@@ -60,6 +63,7 @@ impl Builder {
                 cleanup_empty_children: false,
                 adapter: Arc::new(MemoryAdapter),
                 max_pending_acks: 10_000,
+                parser: Arc::new(JsonParser),
             },
         }
     }
@@ -159,6 +163,16 @@ impl Builder {
     /// longer counts. Node has no such limit.
     pub fn max_pending_acks(mut self, max: usize) -> Self {
         self.config.max_pending_acks = max.max(1);
+        self
+    }
+
+    /// The parser of every connection (the reference's `parser` option): the default JSON
+    /// parser of `socket.io-parser`, [`MsgpackParser`](crate::msgpack::MsgpackParser) for
+    /// clients using `socket.io-msgpack-parser`, or one of your own. Client and server must
+    /// use the same; a client on another parser has its connection closed at its first
+    /// packet.
+    pub fn parser(mut self, parser: impl Parser + 'static) -> Self {
+        self.config.parser = Arc::new(parser);
         self
     }
 

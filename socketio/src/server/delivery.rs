@@ -9,6 +9,7 @@ use super::error::EmitError;
 use crate::adapter::BroadcastFlags;
 use crate::codec::EncodedPacket;
 use crate::packet::{is_reserved_event, NamespaceName, Packet, PacketKind};
+use crate::parser::Parser;
 use crate::payload::{to_args, Payload};
 
 /// The flags of a packet that matter where it is handed to a client's engine socket.
@@ -40,15 +41,23 @@ impl Delivery {
 pub(crate) trait Recipient {
     /// The client's engine socket.
     fn engine(&self) -> &EngineSocket;
+    /// The server's parser, which encodes what the client gets.
+    fn parser(&self) -> &dyn Parser;
     /// Runs the outgoing catch-all handlers for an event sent to this client.
     fn on_outgoing(&self, name: &str, args: &Payload);
 }
 
-/// An engine socket alone: a client with no outgoing handlers (for acks, which are not
-/// events).
-impl Recipient for EngineSocket {
+/// An engine socket with the server's parser: a client with no outgoing handlers (for acks,
+/// which are not events, and answers outside any socket).
+pub(crate) struct Bare<'a>(pub(crate) &'a EngineSocket, pub(crate) &'a dyn Parser);
+
+impl Recipient for Bare<'_> {
     fn engine(&self) -> &EngineSocket {
-        self
+        self.0
+    }
+
+    fn parser(&self) -> &dyn Parser {
+        self.1
     }
 
     fn on_outgoing(&self, _name: &str, _args: &Payload) {}
@@ -90,16 +99,23 @@ pub(crate) fn send(
     packet: &Packet,
     delivery: Delivery,
 ) -> Result<(), EmitError> {
-    send_encoded(to, &packet.encode(), packet, delivery)
+    let encoded = to.parser().encode(packet)?;
+    send_encoded(to, &encoded, packet, delivery)
 }
 
 /// Sends a packet to every recipient, encoded once: each gets the same buffers. Returns how
 /// many took it (a client that is gone, or busy for a volatile packet, did not).
 pub(crate) fn fan_out<R: Recipient>(targets: &[R], packet: &Packet, delivery: Delivery) -> usize {
-    if targets.is_empty() {
+    let Some(first) = targets.first() else {
         return 0;
-    }
-    let encoded = packet.encode();
+    };
+    let encoded = match first.parser().encode(packet) {
+        Ok(encoded) => encoded,
+        Err(error) => {
+            tracing::error!(%error, "broadcast not sent: the parser cannot encode it");
+            return 0;
+        }
+    };
     let sent = targets
         .iter()
         .filter(|to| send_encoded(*to, &encoded, packet, delivery).is_ok())
@@ -134,11 +150,11 @@ pub(crate) fn send_encoded(
         .map_err(|_closed| EmitError::Disconnected)
 }
 
-/// Sends a packet outside any socket (a CONNECT_ERROR, the answer to a CONNECT for an
-/// unknown namespace); a client that went meanwhile needs no answer.
-pub(crate) fn send_to_engine(engine: &EngineSocket, packet: &Packet) {
-    if engine.send_all(packet.encode().messages()).is_err() {
-        tracing::debug!(packet = %packet.packet_type(), "client gone before its answer");
+/// Sends a packet outside any socket (a CONNECT_ERROR, the answer to a CONNECT); a client
+/// that went meanwhile needs no answer.
+pub(crate) fn send_to_engine(engine: &EngineSocket, parser: &dyn Parser, packet: &Packet) {
+    if let Err(error) = send(&Bare(engine, parser), packet, Delivery::NORMAL) {
+        tracing::debug!(packet = %packet.packet_type(), %error, "answer not sent");
     }
 }
 

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use thiserror::Error;
 
 use crate::adapter::AdapterError;
+use crate::parser::EncodeError;
 use crate::payload::PayloadError;
 
 /// An event could not be emitted.
@@ -21,6 +22,9 @@ pub enum EmitError {
     /// The arguments could not be serialized.
     #[error(transparent)]
     Payload(#[from] PayloadError),
+    /// The server's parser cannot encode the packet.
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
     /// The socket is disconnected.
     #[error("socket disconnected")]
     Disconnected,
@@ -33,7 +37,7 @@ impl EmitError {
     pub(crate) fn report(&self, what: &str) {
         match self {
             EmitError::Disconnected => tracing::debug!("{what} not sent: {self}"),
-            EmitError::Reserved(_) | EmitError::Payload(_) => {
+            EmitError::Reserved(_) | EmitError::Payload(_) | EmitError::Encode(_) => {
                 tracing::error!("{what} not sent: {self}");
             }
         }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::delivery::{self, Delivery};
 use super::error::EmitError;
 use crate::packet::{NamespaceName, Packet, PacketKind};
+use crate::parser::Parser;
 use crate::payload::{to_args, Payload, PayloadError};
 
 /// An event a client sent: its name, its arguments, and an [`AckSender`] when the client
@@ -93,15 +94,22 @@ impl Event {
 #[derive(Debug, Clone)]
 pub struct AckSender {
     engine: EngineSocket,
+    parser: Arc<dyn Parser>,
     namespace: NamespaceName,
     id: u64,
     sent: Arc<AtomicBool>,
 }
 
 impl AckSender {
-    pub(crate) fn new(engine: EngineSocket, namespace: NamespaceName, id: u64) -> Self {
+    pub(crate) fn new(
+        engine: EngineSocket,
+        parser: Arc<dyn Parser>,
+        namespace: NamespaceName,
+        id: u64,
+    ) -> Self {
         Self {
             engine,
+            parser,
             namespace,
             id,
             sent: Arc::new(AtomicBool::new(false)),
@@ -132,7 +140,8 @@ impl AckSender {
         }
         let kind = PacketKind::Ack { id: self.id, args };
         let packet = Packet::new(self.namespace.clone(), kind);
-        delivery::send(&self.engine, &packet, Delivery::NORMAL)
+        let to = delivery::Bare(&self.engine, &*self.parser);
+        delivery::send(&to, &packet, Delivery::NORMAL)
     }
 
     /// Whether the ack was answered (by this sender or a clone).

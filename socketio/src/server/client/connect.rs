@@ -70,7 +70,7 @@ impl Connection {
             None => {
                 let refusal = ConnectError::new("Invalid namespace").to_json();
                 let packet = Packet::new(name, PacketKind::ConnectError(refusal));
-                send_to_engine(&self.engine, &packet);
+                send_to_engine(&self.engine, &*self.config.parser, &packet);
             }
         }
     }
@@ -140,7 +140,7 @@ impl Connection {
         match verdict {
             Verdict::Refused(error) if ours && !gone => {
                 let packet = Packet::new(name, PacketKind::ConnectError(error.to_json()));
-                send_to_engine(&self.engine, &packet);
+                send_to_engine(&self.engine, &*self.config.parser, &packet);
             }
             Verdict::Failed if ours => self.engine.close(),
             _ => {}
@@ -164,7 +164,7 @@ impl Connection {
             namespace.name().clone(),
             Some(json!({ "sid": socket.id() })),
         );
-        send_to_engine(&self.engine, &reply);
+        send_to_engine(&self.engine, &*self.config.parser, &reply);
         namespace.0.run_connection_handlers(socket);
     }
 }

@@ -28,7 +28,15 @@ impl fmt::Display for Running<'_> {
 /// Dispatches one event of a joined socket.
 pub(super) fn event(slot: &Slot, name: &str, args: Payload, ack: Option<u64>) {
     let socket = &slot.socket;
-    let ack = ack.map(|id| AckSender::new(socket.conn().clone(), socket.namespace().clone(), id));
+    let ack = ack.map(|id| {
+        let parser = socket.nsp().0.config.parser.clone();
+        AckSender::new(
+            socket.conn().clone(),
+            parser,
+            socket.namespace().clone(),
+            id,
+        )
+    });
     let event = Event::new(name, args, ack);
     let handlers = &slot.handlers;
     if let Some(any) = &handlers.any {

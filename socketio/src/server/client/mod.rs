@@ -14,8 +14,9 @@ use engineio::packet::Message as EngineMessage;
 use engineio::server::{Handler, Socket as EngineSocket};
 use serde_json::Value;
 
-use crate::decoder::{Decoder, DecoderConfig};
+use crate::decoder::DecoderConfig;
 use crate::packet::{NamespaceName, Packet, PacketKind};
+use crate::parser::PacketDecoder;
 use crate::payload::Payload;
 use crate::server::ack::now;
 use crate::server::callback;
@@ -37,7 +38,7 @@ pub(crate) struct ClientHandler {
 pub(crate) struct Connection {
     engine: EngineSocket,
     inbox: Arc<Inbox>,
-    decoder: Decoder,
+    decoder: Box<dyn PacketDecoder>,
     slots: HashMap<NamespaceName, Slot>,
     /// CONNECTs whose namespace a dynamic parent is still deciding on.
     resolving: HashSet<NamespaceName>,
@@ -58,7 +59,7 @@ impl Handler for ClientHandler {
         let mut connection = Connection {
             inbox: Arc::new(Inbox::new(engine.clone())),
             engine,
-            decoder: Decoder::new(config),
+            decoder: self.config.parser.decoder(config),
             slots: HashMap::new(),
             resolving: HashSet::new(),
             registry: self.registry.clone(),

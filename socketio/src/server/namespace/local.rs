@@ -7,6 +7,7 @@ use super::state::Target;
 use super::Shared;
 use crate::adapter::{AckSink, BroadcastOptions, LocalNamespace, ServerReply, SocketData};
 use crate::packet::{NamespaceName, Packet, PacketKind};
+use crate::parser::Parser;
 use crate::payload::Payload;
 use crate::room::Room;
 use crate::server::ack::AckWaiter;
@@ -21,6 +22,10 @@ const REMOTE_ACK_WAIT: Duration = Duration::from_secs(5);
 impl Recipient for Target {
     fn engine(&self) -> &engineio::server::Socket {
         self.socket.conn()
+    }
+
+    fn parser(&self) -> &dyn Parser {
+        self.socket.parser()
     }
 
     fn on_outgoing(&self, name: &str, args: &Payload) {
@@ -63,7 +68,13 @@ impl Shared {
             *ack = Some(id);
         }
         let delivery = Delivery::from_flags(&opts.flags);
-        let encoded = packet.encode();
+        let encoded = match self.config.parser.encode(&packet) {
+            Ok(encoded) => encoded,
+            Err(error) => {
+                tracing::error!(%error, "broadcast not sent: the parser cannot encode it");
+                return 0;
+            }
+        };
         let mut waiting = 0;
         for target in &targets {
             let waiter = AckWaiter::Broadcast(on_ack.clone());

@@ -85,6 +85,7 @@ pub(crate) struct Shared {
     pub(crate) hooks: Arc<RwLock<Hooks>>,
     room_listeners: RwLock<Arc<[RoomListenerFn]>>,
     pub(crate) adapter: Box<dyn Adapter>,
+    pub(crate) config: Arc<Config>,
     pub(crate) kind: Kind,
     registry: Weak<Registry>,
 }
@@ -117,6 +118,7 @@ impl Namespace {
             state: RwLock::new(State::default()),
             hooks,
             room_listeners: RwLock::new(Arc::from([])),
+            config: config.clone(),
             kind,
             registry,
         });

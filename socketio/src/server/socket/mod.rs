@@ -18,6 +18,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::packet::NamespaceName;
+use crate::parser::Parser;
 use crate::payload::{Payload, PayloadError};
 use crate::room::{Room, SocketId};
 use crate::server::callback;
@@ -141,6 +142,11 @@ impl Socket {
     /// The handshake: headers, query, address, url, time and the CONNECT payload (`auth`).
     pub fn handshake(&self) -> &Handshake {
         &self.0.handshake
+    }
+
+    /// The server's parser.
+    pub(crate) fn parser(&self) -> &dyn Parser {
+        &*self.0.ns.0.config.parser
     }
 
     /// The Engine.IO connection underneath (shared by the client's sockets).
@@ -366,6 +372,10 @@ impl Socket {
 impl Recipient for Socket {
     fn engine(&self) -> &EngineSocket {
         &self.0.engine
+    }
+
+    fn parser(&self) -> &dyn Parser {
+        Socket::parser(self)
     }
 
     fn on_outgoing(&self, name: &str, args: &Payload) {
