@@ -99,9 +99,9 @@ pub(crate) fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
 }
 
 impl Namespace {
-    /// A namespace with its adapter, started on the runtime when there is one (a server built
-    /// outside one, as in a doc example, has nothing to start: the memory adapter's start does
-    /// nothing).
+    /// A namespace with its adapter, not started yet (see [`Namespace::start`]): the server
+    /// makes it outside its registry's lock, since the adapter factory is the application's
+    /// code, and starts it once it is registered.
     pub(crate) fn create(
         name: NamespaceName,
         kind: Kind,
@@ -122,16 +122,22 @@ impl Namespace {
             kind,
             registry,
         });
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            let shared = shared.clone();
-            runtime.spawn(async move {
-                let local: Arc<dyn LocalNamespace> = shared.clone();
-                if let Err(error) = shared.adapter.init(local).await {
-                    tracing::warn!(%error, namespace = %shared.name.as_str(), "adapter failed to start");
-                }
-            });
-        }
         Namespace(shared)
+    }
+
+    /// Starts the adapter on the runtime, when there is one (a server built outside one, as
+    /// in a doc example, has nothing to start: the memory adapter's start does nothing).
+    pub(crate) fn start(&self) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let shared = self.0.clone();
+        runtime.spawn(async move {
+            let local: Arc<dyn LocalNamespace> = shared.clone();
+            if let Err(error) = shared.adapter.init(local).await {
+                tracing::warn!(%error, namespace = %shared.name.as_str(), "adapter failed to start");
+            }
+        });
     }
 
     /// The namespace's name.

@@ -17,6 +17,8 @@ struct Map {
     namespaces: HashMap<NamespaceName, Namespace>,
     /// The parents of dynamic namespaces, tried in the order they were made.
     parents: Vec<(PredicateFn, Namespace)>,
+    /// The number of the next parent (`/_N`).
+    next_parent: usize,
 }
 
 /// The namespaces of one server.
@@ -47,36 +49,47 @@ impl Registry {
         if let Some(found) = self.get(&name) {
             return found;
         }
-        let (namespace, created) = {
+        let made = Namespace::create(name, Kind::Static, &self.config, self.this.clone());
+        self.register(made, |_| {})
+    }
+
+    /// Registers a namespace made outside the lock, unless another with its name was
+    /// registered meanwhile (then that one is the namespace, and `made` is dropped unstarted);
+    /// a new one is started and announced.
+    fn register(&self, made: Namespace, on_insert: impl FnOnce(&Namespace)) -> Namespace {
+        let found = {
             let mut map = write(&self.map);
-            match map.namespaces.get(&name) {
-                Some(found) => (found.clone(), false),
+            match map.namespaces.get(made.name()) {
+                Some(found) => Some(found.clone()),
                 None => {
-                    let made = Namespace::create(
-                        name.clone(),
-                        Kind::Static,
-                        &self.config,
-                        self.this.clone(),
-                    );
-                    map.namespaces.insert(name, made.clone());
-                    (made, true)
+                    on_insert(&made);
+                    map.namespaces.insert(made.name().clone(), made.clone());
+                    None
                 }
             }
         };
-        if created && !namespace.name().is_root() {
-            self.announce(&namespace);
+        if let Some(found) = found {
+            return found;
         }
-        namespace
+        made.start();
+        if !made.name().is_root() {
+            self.announce(&made);
+        }
+        made
     }
 
     /// A parent of dynamic namespaces, named `/_N` as the reference names them.
     pub(crate) fn add_parent(&self, predicate: PredicateFn) -> Namespace {
-        let mut map = write(&self.map);
-        let name = format!("/_{}", map.parents.len());
-        let name = NamespaceName::new(&name).unwrap_or_default();
+        let number = {
+            let mut map = write(&self.map);
+            map.next_parent += 1;
+            map.next_parent - 1
+        };
+        let name = NamespaceName::new(&format!("/_{number}")).unwrap_or_default();
         let kind = Kind::Parent(std::sync::Mutex::default());
         let parent = Namespace::create(name, kind, &self.config, self.this.clone());
-        map.parents.push((predicate, parent.clone()));
+        write(&self.map).parents.push((predicate, parent.clone()));
+        parent.start();
         parent
     }
 
@@ -101,28 +114,18 @@ impl Registry {
 
     /// The child `name` of `parent`: the one another client made meanwhile, or a new one.
     fn child(&self, parent: &Namespace, name: NamespaceName) -> Namespace {
-        let (child, created) = {
-            let mut map = write(&self.map);
-            match map.namespaces.get(&name) {
-                Some(found) => (found.clone(), false),
-                None => {
-                    let kind = Kind::Child(parent.clone());
-                    let made =
-                        Namespace::create(name.clone(), kind, &self.config, self.this.clone());
-                    if let Kind::Parent(children) = &parent.0.kind {
-                        let mut children = children.lock().unwrap_or_else(|e| e.into_inner());
-                        children.retain(|child| child.strong_count() > 0);
-                        children.push(Arc::downgrade(&made.0));
-                    }
-                    map.namespaces.insert(name, made.clone());
-                    (made, true)
-                }
-            }
-        };
-        if created {
-            self.announce(&child);
+        if let Some(found) = self.get(&name) {
+            return found;
         }
-        child
+        let kind = Kind::Child(parent.clone());
+        let made = Namespace::create(name, kind, &self.config, self.this.clone());
+        self.register(made, |made| {
+            if let Kind::Parent(children) = &parent.0.kind {
+                let mut children = children.lock().unwrap_or_else(|e| e.into_inner());
+                children.retain(|child| child.strong_count() > 0);
+                children.push(Arc::downgrade(&made.0));
+            }
+        })
     }
 
     /// With `cleanup_empty_children`, removes a dynamic child that has no socket left (and
