@@ -20,7 +20,7 @@ fn echo_server() -> SocketIo {
     let io = SocketIo::builder().build();
     io.of("/").on_connection(|socket: Socket| {
         socket.on("echo", |socket: &Socket, event: Event| {
-            let _ = socket.emit_payload("echo-back", event.payload().clone());
+            socket.emit_payload("echo-back", event.payload().clone());
         });
     });
     io

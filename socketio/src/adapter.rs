@@ -177,43 +177,41 @@ pub trait LocalNamespace: Send + Sync + 'static {
 /// its default, which is the whole of [`MemoryAdapter`].
 pub trait Adapter: Send + Sync + 'static {
     /// Starts the adapter for a namespace.
-    fn init(&self, namespace: Arc<dyn LocalNamespace>) -> BoxFuture<'_, Result<(), AdapterError>> {
-        let _ = namespace;
+    fn init(&self, _namespace: Arc<dyn LocalNamespace>) -> BoxFuture<'_, Result<(), AdapterError>> {
         Box::pin(std::future::ready(Ok(())))
     }
 
     /// Publishes a broadcast to the other nodes (the local delivery is the namespace's).
-    fn broadcast(&self, packet: &Packet, opts: &BroadcastOptions) -> Result<(), AdapterError> {
-        let _ = (packet, opts);
+    fn broadcast(&self, _packet: &Packet, _opts: &BroadcastOptions) -> Result<(), AdapterError> {
         Ok(())
     }
 
     /// Asks the other nodes to make their selected sockets join rooms.
-    fn sockets_join(&self, opts: &BroadcastOptions, rooms: &[Room]) -> Result<(), AdapterError> {
-        let _ = (opts, rooms);
+    fn sockets_join(&self, _opts: &BroadcastOptions, _rooms: &[Room]) -> Result<(), AdapterError> {
         Ok(())
     }
 
     /// Asks the other nodes to make their selected sockets leave rooms.
-    fn sockets_leave(&self, opts: &BroadcastOptions, rooms: &[Room]) -> Result<(), AdapterError> {
-        let _ = (opts, rooms);
+    fn sockets_leave(&self, _opts: &BroadcastOptions, _rooms: &[Room]) -> Result<(), AdapterError> {
         Ok(())
     }
 
     /// Asks the other nodes to disconnect their selected sockets.
-    fn disconnect_sockets(&self, opts: &BroadcastOptions, close: bool) -> Result<(), AdapterError> {
-        let _ = (opts, close);
+    fn disconnect_sockets(
+        &self,
+        _opts: &BroadcastOptions,
+        _close: bool,
+    ) -> Result<(), AdapterError> {
         Ok(())
     }
 
     /// Publishes a broadcast that asks for acks; what the other nodes report goes to `sink`.
     fn broadcast_with_ack(
         &self,
-        packet: &Packet,
-        opts: &BroadcastOptions,
-        sink: AckSink<AckEvent>,
+        _packet: &Packet,
+        _opts: &BroadcastOptions,
+        _sink: AckSink<AckEvent>,
     ) -> Result<(), AdapterError> {
-        let _ = (packet, opts, sink);
         Ok(())
     }
 
@@ -221,20 +219,18 @@ pub trait Adapter: Send + Sync + 'static {
     /// goes to its sink until its timeout.
     fn server_side_emit(
         &self,
-        event: &str,
-        args: &Payload,
-        replies: Option<ServerReplies>,
+        _event: &str,
+        _args: &Payload,
+        _replies: Option<ServerReplies>,
     ) -> Result<(), AdapterError> {
-        let _ = (event, args, replies);
         Ok(())
     }
 
     /// The selected sockets of the other nodes.
     fn fetch_sockets(
         &self,
-        opts: &BroadcastOptions,
+        _opts: &BroadcastOptions,
     ) -> BoxFuture<'_, Result<Vec<SocketData>, AdapterError>> {
-        let _ = opts;
         Box::pin(std::future::ready(Ok(Vec::new())))
     }
 
@@ -252,17 +248,14 @@ pub trait Adapter: Send + Sync + 'static {
     /// A room of this namespace got its first local member; `socket_room` when it is a
     /// socket's own room (named after its id). Adapters that listen per room (the sharded
     /// Redis adapter's dynamic modes subscribe to a channel per room) start listening here.
-    /// The namespace calls it with its room table locked, so that the calls for one room come
-    /// in order: it must only queue the change, never block nor call back into the namespace.
-    fn room_created(&self, room: &Room, socket_room: bool) {
-        let _ = (room, socket_room);
-    }
+    /// The namespace calls it with no lock held, in the order the rooms' changes happened
+    /// (one caller at a time per namespace, on whichever task made the change): it must not
+    /// block, since that task is a connection's or the application's.
+    fn room_created(&self, _room: &Room, _socket_room: bool) {}
 
     /// A room of this namespace lost its last local member (called as
     /// [`Adapter::room_created`] is).
-    fn room_deleted(&self, room: &Room) {
-        let _ = room;
-    }
+    fn room_deleted(&self, _room: &Room) {}
 
     /// Stops the adapter.
     fn close(&self) -> BoxFuture<'_, ()> {

@@ -206,6 +206,47 @@ async fn message_comes_back_and_message_with_ack_is_acked_with_the_same_argument
     }
 }
 
+/// `sleep-ack` (a handler that awaits a timer) and `sleep-use` (an async event middleware that
+/// holds its event) answer `[ms]` after `ms`, and hold back nothing else: an event sent after
+/// them is answered first.
+#[tokio::test]
+async fn sleep_ack_and_sleep_use_wait_and_hold_back_nothing_else() {
+    let addr = start().await;
+    for transport in ["polling", "websocket"] {
+        let mut client = NodeDriver::sio();
+        let opts = json!({"transports": [transport]});
+        let cmd =
+            json!({"cmd": "connect", "name": "s", "url": format!("http://{addr}/"), "opts": opts});
+        client.command(cmd, TIMEOUT).await;
+        client.expect("connect", TIMEOUT).await;
+        auth_event(&mut client, "s").await;
+        for event in ["sleep-ack", "sleep-use"] {
+            let started = Instant::now();
+            let slow = json!({"cmd": "emit", "name": "s", "event": event, "args": [600], "ack": true, "id": "slow"});
+            client.command(slow, TIMEOUT).await;
+            let quick = json!({"cmd": "emit", "name": "s", "event": "message-with-ack", "args": ["quick"], "ack": true, "id": "quick"});
+            client.command(quick, TIMEOUT).await;
+            let first = client.expect("ack", TIMEOUT).await;
+            assert_eq!(first["id"], "quick", "{transport} {event}: {first}");
+            assert!(
+                started.elapsed() < Duration::from_millis(600),
+                "{transport} {event}"
+            );
+            let second = client.expect("ack", TIMEOUT).await;
+            assert_eq!(
+                (&second["id"], &second["args"]),
+                (&json!("slow"), &json!([600])),
+                "{transport} {event}"
+            );
+            assert!(
+                started.elapsed() >= Duration::from_millis(600),
+                "{transport} {event}"
+            );
+        }
+        client.exit().await;
+    }
+}
+
 /// The first message whose text starts with `prefix` on the raw socket.
 async fn raw_message(raw: &mut NodeDriver, prefix: &str) -> String {
     let message = raw

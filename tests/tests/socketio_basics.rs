@@ -43,12 +43,12 @@ async fn server() -> Server {
         server.io.of(nsp).on_connection(move |socket: Socket| {
             socket.emit("auth", &(socket.handshake().auth.clone(),));
             socket.on("echo", |socket: &Socket, event: Event| {
-                let _ = socket.emit_payload("echo", event.payload().clone());
+                socket.emit_payload("echo", event.payload().clone());
             });
             socket.on("ack-me", |_: &Socket, event: Event| {
                 let args = event.payload().clone();
                 if let Some(ack) = event.into_ack() {
-                    ack.send_payload(args).expect("ack sent");
+                    ack.send_payload(args);
                 }
             });
             let typed = reporter.clone();

@@ -32,10 +32,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let io = SocketIo::new();
         io.of("/").on_connection(|socket: Socket| {
             socket.on("echo", |socket: &Socket, event: Event| {
-                let _ = socket.emit_payload("echo", event.payload().clone());
+                socket.emit_payload("echo", event.payload().clone());
             });
             socket.on("broadcast", |socket: &Socket, event: Event| {
-                let _ = socket
+                socket
                     .broadcast()
                     .emit_payload("broadcast", event.payload().clone());
             });

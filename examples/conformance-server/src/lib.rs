@@ -52,8 +52,10 @@ pub fn engine_io() -> EngineIo<Echo> {
 }
 
 /// The Socket.IO server of `/socket.io/`: `/` and `/custom` emit `auth` with the CONNECT
-/// payload; `/` echoes `message` as `message-back` and acks `message-with-ack` with the same
-/// arguments.
+/// payload; `/` echoes `message` as `message-back`, acks `message-with-ack` with the same
+/// arguments, and acks `sleep-ack` and `sleep-use` (one number, `ms`) with `[ms]`: the first
+/// from a handler that awaits a timer of `ms` milliseconds first, the second after an async
+/// event middleware held it that long (at most 10 s either way).
 pub fn socket_io() -> SocketIo {
     let io = SocketIo::builder()
         .ping_interval(PING_INTERVAL)
@@ -65,12 +67,31 @@ pub fn socket_io() -> SocketIo {
     io.of("/").on_connection(|socket: Socket| {
         socket.emit("auth", &(socket.handshake().auth.clone(),));
         socket.on("message", |socket: &Socket, event: Event| {
-            let _ = socket.emit_payload("message-back", event.payload().clone());
+            socket.emit_payload("message-back", event.payload().clone());
         });
         socket.on("message-with-ack", |_socket: &Socket, event: Event| {
             let args = event.payload().clone();
             if let Some(ack) = event.into_ack() {
-                let _ = ack.send_payload(args);
+                ack.send_payload(args);
+            }
+        });
+        socket.on("sleep-ack", |_socket: Socket, event: Event| async move {
+            let ms = sleep_ms(&event);
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            if let Some(ack) = event.into_ack() {
+                ack.send(&ms);
+            }
+        });
+        socket.use_middleware(|_socket: Socket, event: Event| async move {
+            if event.name() == "sleep-use" {
+                tokio::time::sleep(Duration::from_millis(sleep_ms(&event))).await;
+            }
+            Ok(())
+        });
+        socket.on("sleep-use", |_socket: &Socket, event: Event| {
+            let ms = sleep_ms(&event);
+            if let Some(ack) = event.into_ack() {
+                ack.send(&ms);
             }
         });
     });
@@ -78,6 +99,11 @@ pub fn socket_io() -> SocketIo {
         socket.emit("auth", &(socket.handshake().auth.clone(),));
     });
     io
+}
+
+/// The `ms` of a `sleep-ack` or `sleep-use`, at most 10 s.
+fn sleep_ms(event: &Event) -> u64 {
+    event.arg::<u64>(0).unwrap_or(0).min(10_000)
 }
 
 /// Serves both servers on `listener` until `stop` completes, then closes every session

@@ -129,12 +129,20 @@ impl AckSender {
     /// nothing is sent and the call succeeds.
     pub fn try_send<T: Serialize + ?Sized>(self, args: &T) -> Result<(), EmitError> {
         let payload = to_args(args)?;
-        self.send_payload(payload)
+        self.try_send_payload(payload)
     }
 
     /// Sends an answer that is already a payload (the argument list, binary leaves as
-    /// attachments); nothing is sent when the ack was already answered.
-    pub fn send_payload(self, args: Payload) -> Result<(), EmitError> {
+    /// attachments); nothing is sent when the ack was already answered. What cannot go out
+    /// is logged, as [`AckSender::send`] logs it.
+    pub fn send_payload(self, args: Payload) {
+        if let Err(error) = self.try_send_payload(args) {
+            error.report("ack");
+        }
+    }
+
+    /// [`AckSender::send_payload`], with what went wrong.
+    pub fn try_send_payload(self, args: Payload) -> Result<(), EmitError> {
         if self.sent.swap(true, Ordering::AcqRel) {
             return Ok(());
         }

@@ -114,10 +114,13 @@ impl BroadcastOperator {
         Ok(())
     }
 
-    /// Sends an event whose arguments are already a payload (e.g. an incoming event's).
-    pub fn emit_payload(&self, event: &str, args: Payload) -> Result<(), EmitError> {
-        self.publish(&payload_event(self.ns.name(), event, args, None)?);
-        Ok(())
+    /// Sends an event whose arguments are already a payload (e.g. an incoming event's); a
+    /// reserved name is logged as [`BroadcastOperator::emit`] logs it.
+    pub fn emit_payload(&self, event: &str, args: Payload) {
+        match payload_event(self.ns.name(), event, args, None) {
+            Ok(packet) => self.publish(&packet),
+            Err(error) => error.report("broadcast"),
+        }
     }
 
     /// The namespaces an operation applies to: a dynamic parent's children, or the one.

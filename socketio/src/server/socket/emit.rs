@@ -32,10 +32,14 @@ impl Socket {
     }
 
     /// Sends an event whose arguments are already a payload (the argument list, binary
-    /// leaves as attachments), e.g. the arguments of an incoming event.
-    pub fn emit_payload(&self, event: &str, args: Payload) -> Result<(), EmitError> {
-        let packet = payload_event(self.namespace(), event, args, None)?;
-        delivery::send(self, &packet, Delivery::NORMAL)
+    /// leaves as attachments), e.g. the arguments of an incoming event; what cannot go out is
+    /// logged as [`Socket::emit`] logs it.
+    pub fn emit_payload(&self, event: &str, args: Payload) {
+        let sent = payload_event(self.namespace(), event, args, None)
+            .and_then(|packet| delivery::send(self, &packet, Delivery::NORMAL));
+        if let Err(error) = sent {
+            error.report("emit");
+        }
     }
 
     /// Sends an event and waits for the client's acknowledgement, without a time limit
