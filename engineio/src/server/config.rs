@@ -151,6 +151,15 @@ impl Builder {
         self
     }
 
+    /// `allowEIO3`: serve Engine.IO v3 clients (Socket.IO v2) too; off by default, as in the
+    /// reference. A v3 session speaks v3 on polling and WebSocket (length-prefixed payloads,
+    /// typed binary packets, the client's pings); [`Socket::protocol`](super::Socket::protocol)
+    /// tells the layer above. When off, a v3 handshake is refused with code 5.
+    pub fn allow_eio3(mut self, allow: bool) -> Self {
+        self.config.engine.allow_eio3 = allow;
+        self
+    }
+
     /// The path, with or without its trailing slash.
     pub fn path(mut self, path: &str) -> Self {
         self.config.path = format!("{}/", path.trim_end_matches('/'));
@@ -232,6 +241,7 @@ mod tests {
         assert_eq!(engine.max_payload, 1_000_000);
         assert!(engine.polling && engine.websocket, "both transports");
         assert!(engine.allow_upgrades);
+        assert!(!engine.allow_eio3);
         assert_eq!(config.path, "/engine.io/");
         assert_eq!(config.cookie, None);
         assert_eq!(config.cors, None);

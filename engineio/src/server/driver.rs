@@ -13,15 +13,18 @@ use tokio::sync::Notify;
 use super::socket::{Handler, Handshake, Socket};
 use super::websocket::{FrameIo, ReadError, Ws};
 use super::Sessions;
+use crate::codec::Codec;
 use crate::packet::Packet;
 use crate::packet::{Frame, Message};
 use crate::session::{Event, Input, Output, SendOptions, Session, SessionError};
-use crate::{DisconnectReason, TransportKind};
+use crate::{DisconnectReason, Protocol, TransportKind};
 
 /// The state of a session shared by its driver, its requests and its sockets.
 pub(crate) struct Shared {
     pub(crate) sid: String,
     pub(crate) handshake: Arc<Handshake>,
+    /// The protocol revision of the session.
+    pub(crate) protocol: Protocol,
     session: Mutex<Session>,
     /// Wakes the driver: new input, or a WebSocket handed over.
     wake: Notify,
@@ -42,6 +45,7 @@ impl Shared {
     pub(crate) fn new(session: Session, handshake: Handshake, write_timeout: Duration) -> Self {
         Self {
             sid: session.sid().to_owned(),
+            protocol: session.protocol(),
             handshake: Arc::new(handshake),
             session: Mutex::new(session),
             wake: Notify::new(),
@@ -74,6 +78,15 @@ impl Shared {
         let result = self.lock().send_with(messages, options);
         self.wake.notify_one();
         result.map(|_| ())
+    }
+
+    /// The codec of the polling transport: the handshake's protocol, and binary unless the
+    /// handshake asked for base64.
+    pub(crate) fn polling_codec(&self) -> Codec {
+        Codec::new(
+            self.protocol,
+            super::request::takes_binary(&self.handshake.query),
+        )
     }
 
     /// Wakes the driver after a direct change to the session.
@@ -275,7 +288,8 @@ impl<H: Handler> Driver<H> {
             return false;
         };
         let limit = self.socket.shared.write_timeout;
-        if !feed_within(ws, packet.to_frame(), limit).await {
+        let frame = ws.codec().encode_frame(packet);
+        if !feed_within(ws, frame, limit).await {
             // A client that does not read for this long is gone: its writes would otherwise
             // hold this task, and its queue, forever.
             self.ws_failed(DisconnectReason::TransportError);
@@ -337,10 +351,11 @@ impl<H: Handler> Driver<H> {
     }
 
     async fn on_read(&mut self, frame: Option<Result<crate::packet::Frame, ReadError>>) {
+        let codec = self.ws.as_ref().map(|ws| ws.codec());
         let input = match frame {
-            Some(Ok(frame)) => match Packet::decode_frame(frame) {
-                Ok(packet) => Input::Recv(TransportKind::WebSocket, packet),
-                Err(_) => return self.ws_ended(DisconnectReason::ParseError, None).await,
+            Some(Ok(frame)) => match codec.map(|codec| codec.decode_frame(frame)) {
+                Some(Ok(packet)) => Input::Recv(TransportKind::WebSocket, packet),
+                _ => return self.ws_ended(DisconnectReason::ParseError, None).await,
             },
             Some(Err(ReadError::TooLarge)) => {
                 return self

@@ -60,6 +60,7 @@ use request::Query;
 use sessions::{Sessions, Slot};
 use websocket::{FrameIo, Tungstenite};
 
+use crate::codec::Codec;
 use crate::session::{Input, Session, SessionError};
 use crate::{DisconnectReason, TransportKind};
 
@@ -188,7 +189,9 @@ impl<H: Handler> EngineIo<H> {
         match (transport, parts.method.clone()) {
             (TransportKind::WebSocket, _) if ws_request => {
                 let upgrade = parts.extensions.remove::<OnUpgrade>();
-                self.upgrade(shared, &parts.headers, upgrade)
+                // The WebSocket's own request says whether its client takes binary.
+                let codec = Codec::new(shared.protocol, request::takes_binary(&query.pairs));
+                self.upgrade(shared, &parts.headers, upgrade, codec)
             }
             (TransportKind::WebSocket, _) => Err(RequestError::BadRequest),
             (TransportKind::Polling, Method::GET) => {
@@ -230,24 +233,27 @@ impl<H: Handler> EngineIo<H> {
         let version = Query {
             pairs: handshake.query.clone(),
         };
-        request::check_version(&version)?;
+        let protocol = request::check_version(&version, &config.engine)?;
         // Taken before anything is answered and given back if the session never starts.
         let slot = self.inner.sessions.reserve(config.max_sessions)?;
         let sid = request::new_sid();
-        let session = Session::new(sid.clone(), &config.engine, transport, now());
+        let session =
+            Session::with_protocol(sid.clone(), &config.engine, transport, protocol, now());
         let shared = Arc::new(Shared::new(session, handshake, config.engine.ping_timeout));
         let mut response = match transport {
             TransportKind::Polling => {
                 let batch = shared.lock().take_batch(usize::MAX);
+                let codec = shared.polling_codec();
                 self.start(slot, shared);
                 let compression = Compression::for_request(config.http_compression, &parts.headers);
-                polling::payload_response(&batch.unwrap_or_default(), compression)
+                polling::payload_response(&batch.unwrap_or_default(), codec, compression)
             }
             TransportKind::WebSocket => {
                 let upgrade = parts.extensions.remove::<OnUpgrade>();
                 let response = websocket::switching_response(&parts.headers)?;
                 let upgrade = upgrade.ok_or(RequestError::UpgradeUnavailable)?;
-                self.start_websocket(slot, shared, upgrade);
+                let codec = shared.polling_codec();
+                self.start_websocket(slot, shared, upgrade, codec);
                 response
             }
         };
@@ -272,11 +278,11 @@ impl<H: Handler> EngineIo<H> {
     }
 
     /// Starts a session once its WebSocket is up; an upgrade that fails frees the slot.
-    fn start_websocket(&self, slot: Slot, shared: Arc<Shared>, upgrade: OnUpgrade) {
+    fn start_websocket(&self, slot: Slot, shared: Arc<Shared>, upgrade: OnUpgrade, codec: Codec) {
         let engine = self.clone();
         let max = self.inner.config.engine.max_payload;
         tokio::spawn(async move {
-            if let Some(ws) = Tungstenite::accept(upgrade, max).await {
+            if let Some(ws) = Tungstenite::accept(upgrade, max, codec).await {
                 shared.attach(Box::new(ws));
                 engine.start(slot, shared);
             }
@@ -289,6 +295,7 @@ impl<H: Handler> EngineIo<H> {
         shared: Arc<Shared>,
         headers: &http::HeaderMap,
         upgrade: Option<OnUpgrade>,
+        codec: Codec,
     ) -> Result<EngineResponse, RequestError> {
         let upgrade = upgrade.ok_or(RequestError::UpgradeUnavailable)?;
         let response = websocket::switching_response(headers)?;
@@ -296,7 +303,7 @@ impl<H: Handler> EngineIo<H> {
         match shared.input(Input::ProbeOpened) {
             Ok(()) => {
                 tokio::spawn(async move {
-                    match Tungstenite::accept(upgrade, max).await {
+                    match Tungstenite::accept(upgrade, max, codec).await {
                         Some(ws) => shared.attach(Box::new(ws)),
                         None => {
                             let ended = Input::TransportEnded(
@@ -312,7 +319,7 @@ impl<H: Handler> EngineIo<H> {
             Err(SessionError::UpgradeRefused) => {
                 // Accepted, then closed: the session keeps its transport.
                 tokio::spawn(async move {
-                    if let Some(mut ws) = Tungstenite::accept(upgrade, max).await {
+                    if let Some(mut ws) = Tungstenite::accept(upgrade, max, codec).await {
                         ws.close(None).await;
                     }
                 });

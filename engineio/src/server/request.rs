@@ -6,7 +6,7 @@ use http::Method;
 
 use super::error::RequestError;
 use super::socket::{Handshake, RemoteAddr};
-use crate::{Config, TransportKind};
+use crate::{Config, Protocol, TransportKind};
 
 /// The protocol's query parameters.
 #[derive(Debug, Default)]
@@ -29,8 +29,12 @@ impl Query {
             .map(|(_, value)| value.as_str())
     }
 
-    /// The requested transport, if it is one the server has enabled.
+    /// The requested transport, if it is one the server has enabled. JSONP polling (a `j`
+    /// parameter) is not offered.
     pub(crate) fn transport(&self, config: &Config) -> Result<TransportKind, RequestError> {
+        if self.get("j").is_some() {
+            return Err(RequestError::UnknownTransport);
+        }
         self.get("transport")
             .and_then(TransportKind::parse)
             .filter(|t| config.allows(*t))
@@ -58,12 +62,21 @@ pub(crate) fn check_handshake(
     Ok(())
 }
 
-/// Checks the protocol version of a new session.
-pub(crate) fn check_version(query: &Query) -> Result<(), RequestError> {
-    match query.get("EIO") {
-        Some("4") => Ok(()),
-        _ => Err(RequestError::UnsupportedProtocolVersion),
+/// The protocol revision of a new session: v4, or v3 when the server allows it.
+pub(crate) fn check_version(query: &Query, config: &Config) -> Result<Protocol, RequestError> {
+    let protocol = Protocol::from_query(query.get("EIO"));
+    match config.accepts(protocol) {
+        true => Ok(protocol),
+        false => Err(RequestError::UnsupportedProtocolVersion),
     }
+}
+
+/// Whether the client of a request takes binary data: it does unless it asks for base64
+/// (`b64` with a value, as the reference reads it).
+pub(crate) fn takes_binary(query: &[(String, String)]) -> bool {
+    !query
+        .iter()
+        .any(|(key, value)| key == "b64" && !value.is_empty())
 }
 
 /// The handshake a new session keeps.

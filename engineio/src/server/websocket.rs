@@ -17,6 +17,7 @@ use tokio_tungstenite::tungstenite::{Message as WsMessage, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
 use super::error::RequestError;
+use crate::codec::Codec;
 use crate::packet::Frame;
 
 /// Why reading a frame failed.
@@ -43,6 +44,8 @@ pub(crate) trait FrameIo: Send + 'static {
     fn flush(&mut self) -> impl Future<Output = Result<(), WriteError>> + Send;
     /// Closes the connection, with a close code when one says why.
     fn close(&mut self, code: Option<u16>) -> impl Future<Output = ()> + Send;
+    /// How packets are written in this connection's frames.
+    fn codec(&self) -> Codec;
 }
 
 /// The read buffer each WebSocket starts with. It holds a burst of small Socket.IO messages
@@ -56,11 +59,18 @@ const READ_BUFFER: usize = 2 * 1024;
 pub(crate) type Ws = Box<Tungstenite>;
 
 /// [`FrameIo`] over tokio-tungstenite.
-pub(crate) struct Tungstenite(WebSocketStream<TokioIo<Upgraded>>);
+pub(crate) struct Tungstenite {
+    stream: WebSocketStream<TokioIo<Upgraded>>,
+    codec: Codec,
+}
 
 impl Tungstenite {
-    /// Finishes a server-side upgrade.
-    pub(crate) async fn accept(on_upgrade: OnUpgrade, max_payload: usize) -> Option<Self> {
+    /// Finishes a server-side upgrade; the connection's packets are written with `codec`.
+    pub(crate) async fn accept(
+        on_upgrade: OnUpgrade,
+        max_payload: usize,
+        codec: Codec,
+    ) -> Option<Self> {
         let upgraded = on_upgrade.await.ok()?;
         // The default read buffer is 128 KiB per connection; Socket.IO traffic is mostly
         // small messages, so a small buffer keeps idle connections cheap.
@@ -72,14 +82,14 @@ impl Tungstenite {
         let stream =
             WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
                 .await;
-        Some(Self(stream))
+        Some(Self { stream, codec })
     }
 }
 
 impl FrameIo for Tungstenite {
     async fn read(&mut self) -> Option<Result<Frame, ReadError>> {
         loop {
-            return match self.0.next().await? {
+            return match self.stream.next().await? {
                 Ok(WsMessage::Text(text)) => Some(Ok(Frame::Text(Bytes::from(text)))),
                 Ok(WsMessage::Binary(data)) => Some(Ok(Frame::Binary(data))),
                 Ok(WsMessage::Close(_)) => None,
@@ -105,11 +115,11 @@ impl FrameIo for Tungstenite {
             }
             Frame::Binary(bytes) => WsMessage::Binary(bytes),
         };
-        self.0.feed(message).await.map_err(|_| WriteError)
+        self.stream.feed(message).await.map_err(|_| WriteError)
     }
 
     async fn flush(&mut self) -> Result<(), WriteError> {
-        self.0.flush().await.map_err(|_| WriteError)
+        self.stream.flush().await.map_err(|_| WriteError)
     }
 
     async fn close(&mut self, code: Option<u16>) {
@@ -117,7 +127,11 @@ impl FrameIo for Tungstenite {
             code: CloseCode::from(code),
             reason: Utf8Bytes::from_static(""),
         });
-        let _ = self.0.close(frame).await;
+        let _ = self.stream.close(frame).await;
+    }
+
+    fn codec(&self) -> Codec {
+        self.codec
     }
 }
 

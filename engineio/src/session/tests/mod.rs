@@ -381,5 +381,6 @@ fn timer_fires_once_and_dies_with_the_session() {
     assert!(!out.contains(&Output::Event(Event::Timer)), "{out:?}");
 }
 
+mod eio3;
 mod fuzz;
 mod upgrade;
