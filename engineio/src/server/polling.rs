@@ -60,6 +60,10 @@ fn ok_response() -> Response<Full<Bytes>> {
 fn refused(error: SessionError) -> RequestError {
     match error {
         SessionError::Closed => RequestError::UnknownSid,
+        SessionError::TransportMismatch => RequestError::TransportMismatch {
+            transport: TransportKind::Polling,
+            previous: TransportKind::WebSocket,
+        },
         _ => RequestError::BadRequest,
     }
 }

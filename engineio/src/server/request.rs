@@ -5,6 +5,7 @@ use http::request::Parts;
 use http::Method;
 
 use super::error::RequestError;
+use super::hooks::Decorated;
 use super::socket::{Handshake, RemoteAddr};
 use crate::{Config, Protocol, TransportKind};
 
@@ -57,7 +58,7 @@ pub(crate) fn check_handshake(
         return Err(RequestError::BadHandshakeMethod);
     }
     if transport == TransportKind::WebSocket && !ws_request {
-        return Err(RequestError::BadRequest);
+        return Err(RequestError::TransportHandshakeError);
     }
     Ok(())
 }
@@ -84,10 +85,12 @@ pub(crate) fn takes_binary(query: &[(String, String)]) -> bool {
 /// Its headers and URL are copies that own their bytes: hyper's are slices of the
 /// connection's read buffer (8 KiB), and keeping them would keep that whole buffer alive for
 /// as long as the session lives, more than everything else an idle session holds.
-pub(crate) fn handshake(parts: &Parts, query: Query) -> Handshake {
+pub(crate) fn handshake(parts: &Parts, query: &Query) -> Handshake {
+    let decorated = parts.extensions.get::<Decorated>().cloned();
     Handshake {
+        extensions: decorated.unwrap_or_default().0,
         headers: owned_headers(&parts.headers),
-        query: query.pairs,
+        query: query.pairs.clone(),
         remote_addr: parts.extensions.get::<RemoteAddr>().map(|addr| addr.0),
         url: parts.uri.to_string().parse().unwrap_or_default(),
         issued: std::time::SystemTime::now(),

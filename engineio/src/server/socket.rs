@@ -51,6 +51,9 @@ pub struct Handshake {
     pub url: Uri,
     /// When the handshake happened.
     pub issued: SystemTime,
+    /// What the middlewares added to the request (see
+    /// [`Decoration::extension`](super::Decoration::extension)).
+    pub extensions: http::Extensions,
 }
 
 impl Handshake {
