@@ -58,7 +58,7 @@ pub fn write_text(packet: &Packet, out: &mut String) {
 pub fn decode_frame(frame: Frame) -> Result<Packet, PacketError> {
     match frame {
         Frame::Text(text) => decode_text(text),
-        Frame::Binary(data) => decode_binary(data),
+        Frame::Binary(data) => decode_binary(&data),
     }
 }
 
@@ -80,7 +80,7 @@ pub fn decode_text(text: Bytes) -> Result<Packet, PacketError> {
 }
 
 /// Decodes a binary packet: its type byte, then its data. Only a message may be binary.
-pub fn decode_binary(data: Bytes) -> Result<Packet, PacketError> {
+pub fn decode_binary(data: &Bytes) -> Result<Packet, PacketError> {
     match data.first() {
         Some(&MESSAGE) => Ok(Packet::Binary(data.slice(1..))),
         Some(_) => Err(PacketError::UnknownType),
@@ -129,13 +129,13 @@ mod tests {
         assert_eq!(text("b2AQID"), Err(PacketError::UnknownType));
         assert_eq!(text("b4AQ$$"), Err(PacketError::InvalidBase64));
         assert_eq!(text("9"), Err(PacketError::UnknownType));
-        assert_eq!(decode_binary(Bytes::new()), Err(PacketError::Empty));
+        assert_eq!(decode_binary(&Bytes::new()), Err(PacketError::Empty));
         assert_eq!(
-            decode_binary(Bytes::from_static(&[2, 1])),
+            decode_binary(&Bytes::from_static(&[2, 1])),
             Err(PacketError::UnknownType)
         );
         assert_eq!(
-            decode_binary(Bytes::from_static(&[4])),
+            decode_binary(&Bytes::from_static(&[4])),
             Ok(Packet::Binary(Bytes::new()))
         );
     }

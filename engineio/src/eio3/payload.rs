@@ -163,7 +163,7 @@ pub fn decode_binary(body: &Bytes) -> Result<Vec<Packet>, PacketError> {
                 std::str::from_utf8(&data).map_err(|_| PacketError::InvalidUtf8)?;
                 decode_text_packet(data)?
             }
-            1 => decode_binary_packet(data)?,
+            1 => decode_binary_packet(&data)?,
             _ => return Err(PacketError::UnknownType),
         });
         start = data_end;

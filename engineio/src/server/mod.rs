@@ -201,9 +201,7 @@ impl<H: Handler> EngineIo<H> {
             }
             Err(error) => self.refuse(&error, parts, &query, ws_request),
         };
-        for (name, value) in &decoration.headers {
-            response.headers_mut().append(name, value.clone());
-        }
+        decorate(response.headers_mut(), decoration.headers);
         response
     }
 
@@ -363,6 +361,23 @@ impl<H: Handler> EngineIo<H> {
                 Ok(response)
             }
             Err(_) => Err(RequestError::UnknownSid),
+        }
+    }
+}
+
+/// Adds a middleware's headers to a response. A header the server set itself wins, as the
+/// reference's `writeHead` headers win over a middleware's `setHeader`; `Set-Cookie` is the
+/// exception: the middleware's cookies are added to the server's, both reach the browser.
+fn decorate(headers: &mut http::HeaderMap, decoration: http::HeaderMap) {
+    let mut current: Option<(http::HeaderName, bool)> = None;
+    for (name, value) in decoration {
+        // A name comes with its first value only; the next values repeat it.
+        if let Some(name) = name {
+            let keep = name == header::SET_COOKIE || !headers.contains_key(&name);
+            current = Some((name, keep));
+        }
+        if let Some((name, true)) = &current {
+            headers.append(name.clone(), value);
         }
     }
 }
