@@ -35,6 +35,8 @@
 
 pub mod adapter;
 pub mod binary;
+#[cfg(feature = "server")]
+pub mod client_bundle;
 pub mod codec;
 pub mod decoder;
 pub mod packet;
