@@ -47,7 +47,7 @@ pub struct ServerConfig {
     /// bytes, that is compressed; `None` turns it off. 1024 by default, as in the reference.
     pub http_compression: Option<usize>,
     /// The hooks (headers, refused connections, ids, middlewares); see the builder.
-    pub(crate) hooks: Hooks,
+    pub hooks: Hooks,
     /// Files answered under the path before the protocol (none by default).
     pub files: Option<StaticFiles>,
 }

@@ -160,14 +160,19 @@ impl ErrorContext {
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Decorated(pub(crate) Extensions);
 
-/// The hooks of a server; all off by default.
+/// The hooks of a server, all off by default; the builder's methods add them.
 #[derive(Clone, Default)]
-pub(crate) struct Hooks {
-    pub(crate) initial_headers: Vec<HeadersHook>,
-    pub(crate) headers: Vec<HeadersHook>,
-    pub(crate) connection_error: Vec<ConnectionErrorHook>,
-    pub(crate) generate_id: Option<GenerateId>,
-    pub(crate) middlewares: Vec<Middleware>,
+pub struct Hooks {
+    /// Run on a session's first response, in order (`initial_headers`).
+    pub initial_headers: Vec<HeadersHook>,
+    /// Run on every response of a session, in order (`headers`).
+    pub headers: Vec<HeadersHook>,
+    /// Told of every refused connection (`connection_error`).
+    pub connection_error: Vec<ConnectionErrorHook>,
+    /// Makes the session ids (`generateId`).
+    pub generate_id: Option<GenerateId>,
+    /// Run on every request, in order (`engine.use`).
+    pub middlewares: Vec<Middleware>,
 }
 
 /// The longest session id a generator may give: ids travel in every request's query.

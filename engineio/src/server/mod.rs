@@ -56,7 +56,7 @@ pub use cors::{Cors, CorsOrigin, OriginCheck};
 pub use error::RequestError;
 pub use files::{StaticFile, StaticFiles};
 pub use hooks::{
-    ConnectionError, ConnectionErrorHook, Decoration, ErrorContext, GenerateId, HeadersHook,
+    ConnectionError, ConnectionErrorHook, Decoration, ErrorContext, GenerateId, HeadersHook, Hooks,
     IdFuture, Middleware, MiddlewareFuture, Refusal,
 };
 pub use listen::{serve, serve_with_shutdown};
