@@ -192,3 +192,92 @@ async fn client_close_answers_the_held_poll_with_a_noop() {
         );
     }
 }
+
+/// Serves an echo server with v3 allowed on a free port.
+async fn listen_echo() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(engineio::server::serve(listener, v3().build(EchoAll)));
+    port
+}
+
+/// WebSocket frames of each revision, with and without `b64`: a v3 binary frame carries its
+/// type byte (`0x04`), base64 is `b4…` in v3 and `b…` in v4; a v3 client's ping is answered.
+#[tokio::test]
+async fn websocket_frames_of_each_revision() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message as Ws;
+    let port = listen_echo().await;
+    let cases = [
+        (
+            "EIO=3",
+            Ws::Binary(Bytes::from_static(&[4, 1, 2])),
+            Ws::Binary(Bytes::from_static(&[4, 1, 2])),
+        ),
+        (
+            "EIO=3&b64=1",
+            Ws::Binary(Bytes::from_static(&[4, 1, 2])),
+            Ws::text("b4AQI="),
+        ),
+        ("EIO=3&b64=1", Ws::text("b4AQI="), Ws::text("b4AQI=")),
+        (
+            "EIO=4",
+            Ws::Binary(Bytes::from_static(&[1, 2])),
+            Ws::Binary(Bytes::from_static(&[1, 2])),
+        ),
+        (
+            "EIO=4&b64=1",
+            Ws::Binary(Bytes::from_static(&[1, 2])),
+            Ws::text("bAQI="),
+        ),
+    ];
+    for (query, sent, echoed) in cases {
+        let mut client = common::net::try_ws(port, &format!("{query}&transport=websocket"))
+            .await
+            .unwrap();
+        let open = common::net::recv(&mut client).await.unwrap();
+        assert!(
+            open.to_text().unwrap().starts_with("0{"),
+            "{query}: {open:?}"
+        );
+        client.send(sent).await.unwrap();
+        assert_eq!(
+            common::net::recv(&mut client).await,
+            Some(echoed),
+            "{query}"
+        );
+        if query.starts_with("EIO=3") {
+            client.send(Ws::text("2")).await.unwrap();
+            assert_eq!(
+                common::net::recv(&mut client).await,
+                Some(Ws::text("3")),
+                "{query}"
+            );
+        }
+    }
+}
+
+/// A v3 binary frame of another type than message, and a v3 text that is not a packet, end
+/// the session with `parse error`: the connection closes.
+#[tokio::test]
+async fn malformed_v3_frames_close_the_websocket() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message as Ws;
+    let port = listen_echo().await;
+    for bad in [
+        Ws::Binary(Bytes::from_static(&[2, 1])),
+        Ws::text("b9AQI="),
+        Ws::text("7"),
+    ] {
+        let mut client = common::net::try_ws(port, "EIO=3&transport=websocket")
+            .await
+            .unwrap();
+        common::net::recv(&mut client).await.unwrap();
+        client.send(bad.clone()).await.unwrap();
+        let after = common::net::recv(&mut client).await;
+        assert!(
+            matches!(after, None | Some(Ws::Close(_))),
+            "{bad:?}: {after:?}"
+        );
+    }
+}
