@@ -163,7 +163,7 @@ async fn connection_errors_carry_the_references_contexts() {
             ),
             (
                 4,
-                "denied",
+                "Forbidden",
                 ErrorContext::Forbidden {
                     message: "denied".into()
                 }

@@ -129,6 +129,19 @@ impl RequestError {
         })
     }
 
+    /// The message of the error's code, as the reference's `connection_error` carries it:
+    /// code 4 is always `Forbidden` there, the hook's own message being in the context.
+    pub(crate) fn code_message(code: u8) -> &'static str {
+        match code {
+            0 => "Transport unknown",
+            1 => "Session ID unknown",
+            2 => "Bad handshake method",
+            3 => "Bad request",
+            4 => "Forbidden",
+            _ => "Unsupported protocol version",
+        }
+    }
+
     fn status(&self) -> StatusCode {
         match self {
             RequestError::Forbidden(_) => StatusCode::FORBIDDEN,

@@ -85,7 +85,8 @@ pub struct ConnectionError<'a> {
     pub request: &'a Parts,
     /// The protocol's error code (0 to 5).
     pub code: u8,
-    /// The message of the error body (`Session ID unknown`, ...).
+    /// The message of the code (`Session ID unknown`, ...; `Forbidden` for code 4, whose
+    /// body carries the allow-request hook's message, in the context too).
     pub message: String,
     /// What the server knew of the refusal.
     pub context: ErrorContext,

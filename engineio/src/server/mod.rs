@@ -257,7 +257,7 @@ impl<H: Handler> EngineIo<H> {
             let report = ConnectionError {
                 request: parts,
                 code,
-                message: error.to_string(),
+                message: RequestError::code_message(code).to_owned(),
                 context,
             };
             for hook in hooks {
