@@ -60,6 +60,8 @@ pub struct Config {
     /// this far behind, its session ends with `transport error` instead of growing without
     /// bound. The reference server has no such limit.
     pub max_buffered_packets: usize,
+    /// Whether Engine.IO v3 clients (Socket.IO v2) are served (`allowEIO3`, off).
+    pub allow_eio3: bool,
 }
 
 impl Default for Config {
@@ -73,6 +75,7 @@ impl Default for Config {
             websocket: true,
             allow_upgrades: true,
             max_buffered_packets: 10_000,
+            allow_eio3: false,
         }
     }
 }
@@ -84,6 +87,11 @@ impl Config {
             TransportKind::Polling => self.polling,
             TransportKind::WebSocket => self.websocket,
         }
+    }
+
+    /// Whether a session may speak this protocol revision.
+    pub fn accepts(&self, protocol: crate::Protocol) -> bool {
+        protocol == crate::Protocol::V4 || self.allow_eio3
     }
 
     /// The transports a session that started on `transport` may upgrade to.

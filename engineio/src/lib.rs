@@ -7,14 +7,18 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod codec;
 pub mod config;
+pub mod eio3;
 pub mod handshake;
 pub mod packet;
 pub mod payload;
+pub mod protocol;
 pub mod reason;
 pub mod session;
 
 pub use config::{Config, TransportKind};
+pub use protocol::Protocol;
 pub use reason::DisconnectReason;
 
 #[cfg(feature = "server")]

@@ -140,6 +140,9 @@ pub enum PacketError {
     /// A `b` packet whose base64 does not decode.
     #[error("invalid base64")]
     InvalidBase64,
+    /// An Engine.IO v3 payload whose packet length is not a number or does not fit.
+    #[error("invalid packet length")]
+    InvalidLength,
 }
 
 /// A message of either kind, as the layer above sends and receives it.

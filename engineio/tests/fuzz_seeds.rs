@@ -7,6 +7,9 @@
 use std::path::{Path, PathBuf};
 
 #[allow(unreachable_pub)]
+#[path = "../../fuzz/src/eio3_payload.rs"]
+mod eio3_payload;
+#[allow(unreachable_pub)]
 #[path = "../../fuzz/src/eio_packet.rs"]
 mod eio_packet;
 #[allow(unreachable_pub)]
@@ -31,6 +34,11 @@ fn eio_packet_corpus() {
 #[test]
 fn eio_payload_corpus() {
     replay::replay(&corpus(), "eio_payload", eio_payload::run);
+}
+
+#[test]
+fn eio3_payload_corpus() {
+    replay::replay(&corpus(), "eio3_payload", eio3_payload::run);
 }
 
 #[test]

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod eio3_payload;
 pub mod eio_packet;
 pub mod eio_payload;
 pub mod eio_session;

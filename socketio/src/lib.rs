@@ -37,6 +37,8 @@
 
 pub mod adapter;
 pub mod binary;
+#[cfg(feature = "server")]
+pub mod client_bundle;
 pub mod codec;
 pub mod decoder;
 pub mod msgpack;

@@ -10,10 +10,17 @@
 //   {"cmd":"state"}   -> {"ev":"state","readyState":..,"sid":..,"transport":..}
 //   {"cmd":"close"}   closes the socket
 //   {"cmd":"exit"}    ends the process (so does the end of stdin)
-// Events: open, upgrade, message, ping, close, error, upgradeError (see README.md here).
+// Events: open, upgrade, message, ping, pong, close, error, upgradeError (see README.md here).
 // A command that fails is answered {"ev":"driverError","cmd":..,"id":..,"message":..}.
-import { Socket } from "engine.io-client";
+//
+// With the argument --v3 the client is engine.io-client 3.x (installed as engine.io-client-v3),
+// the Engine.IO v3 client of Socket.IO v2.
 import { emit, log, describe, binaryToBase64, serve } from "./lib/lines.mjs";
+
+const V3 = process.argv.includes("--v3");
+const Socket = V3
+  ? (await import("engine.io-client-v3")).default
+  : (await import("engine.io-client")).Socket;
 
 const DEFAULT = "default";
 /** name -> Socket */
@@ -22,11 +29,12 @@ const sockets = new Map();
 function attach(name, socket) {
   const out = (event) => emit(name === DEFAULT ? event : { ...event, name });
   socket.on("open", () => {
+    // engine.io-client 3.x keeps them without the underscore.
     const handshake = {
-      pingInterval: socket._pingInterval,
-      pingTimeout: socket._pingTimeout,
-      maxPayload: socket._maxPayload,
-      upgrades: socket._upgrades,
+      pingInterval: socket._pingInterval ?? socket.pingInterval,
+      pingTimeout: socket._pingTimeout ?? socket.pingTimeout,
+      maxPayload: socket._maxPayload ?? null,
+      upgrades: socket._upgrades ?? socket.upgrades,
     };
     out({ ev: "open", sid: socket.id, transport: socket.transport?.name ?? null, handshake });
   });
@@ -47,6 +55,8 @@ function attach(name, socket) {
     }
   });
   socket.on("ping", () => out({ ev: "ping" }));
+  // Only engine.io-client 3.x has it: the server's answer to its ping.
+  socket.on("pong", () => out({ ev: "pong" }));
   socket.on("error", (err) =>
     out({ ev: "error", message: String(err?.message ?? err), description: describe(err?.description) }),
   );

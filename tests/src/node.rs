@@ -90,6 +90,12 @@ impl NodeDriver {
         Self::spawn("eio-driver.mjs", &[])
     }
 
+    /// Spawns `eio-driver.mjs --v3`, the driver of `engine.io-client` 3.x (Engine.IO v3, the
+    /// client of Socket.IO v2).
+    pub fn eio_v3() -> Self {
+        Self::spawn("eio-driver.mjs", &["--v3"])
+    }
+
     /// Spawns `sio-driver.mjs`, the driver of `socket.io-client`.
     pub fn sio() -> Self {
         Self::spawn("sio-driver.mjs", &[])

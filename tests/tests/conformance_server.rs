@@ -324,3 +324,49 @@ async fn a_connection_that_joins_no_namespace_is_closed_after_one_second() {
     assert_eq!(ack["args"], json!(["still"]));
     joined.exit().await;
 }
+
+/// `--allow-eio3` (here `Options { allow_eio3: true }`, as the binary sets it): the official
+/// engine.io-client 3.x is echoed on `/engine.io/` on each transport, with the suites'
+/// timings; without the option it is refused (code 5), the v4 client served the same.
+#[tokio::test]
+async fn allow_eio3_serves_engine_io_v3_clients() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let options = conformance_server::Options { allow_eio3: true };
+    tokio::spawn(conformance_server::serve_with(
+        listener,
+        options,
+        std::future::pending(),
+    ));
+    for transports in [
+        json!(["polling"]),
+        json!(["websocket"]),
+        json!(["polling", "websocket"]),
+    ] {
+        let mut client = NodeDriver::eio_v3();
+        let opts = json!({"transports": transports});
+        let cmd = json!({"cmd": "open", "url": format!("http://{addr}"), "opts": opts});
+        client.command(cmd, TIMEOUT).await;
+        let opened = client.expect("open", TIMEOUT).await;
+        assert_eq!(opened["handshake"]["pingInterval"], 300, "{opened}");
+        assert_eq!(opened["handshake"]["pingTimeout"], 200, "{opened}");
+        echoes_as_it_came(&mut client, &format!("v3 {transports}")).await;
+        client.exit().await;
+    }
+    let mut v4 = NodeDriver::eio();
+    let cmd = json!({"cmd": "open", "url": format!("http://{addr}"), "opts": {}});
+    v4.command(cmd, TIMEOUT).await;
+    assert_conformance_handshake(&v4.expect("open", TIMEOUT).await, "v4 with --allow-eio3");
+    echoes_as_it_came(&mut v4, "v4 with --allow-eio3").await;
+    v4.exit().await;
+    let default = start().await;
+    let target = "/engine.io/?EIO=3&transport=polling";
+    let refused = http::request(&default, "GET", target, &[], "").await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(
+        refused.body,
+        r#"{"code":5,"message":"Unsupported protocol version"}"#
+    );
+}

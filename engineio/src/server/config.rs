@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 
+use super::cookie::Cookie;
 use super::cors::Cors;
+use super::files::StaticFiles;
+use super::hooks::{ConnectionError, Decoration, Hooks, Refusal};
 use super::socket::{Handler, Handshake};
 use super::EngineIo;
 use crate::Config;
@@ -18,49 +21,17 @@ pub type AllowFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 /// Decides whether a handshake may proceed (`allowRequest`).
 pub type AllowRequest = Arc<dyn Fn(&Handshake) -> AllowFuture + Send + Sync>;
 
-/// The `io` cookie set on the handshake (`cookie` option).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cookie {
-    /// The cookie name (`io`).
-    pub name: String,
-    /// Its path (`/`).
-    pub path: String,
-    /// Whether it is `HttpOnly` (yes).
-    pub http_only: bool,
-    /// Its `SameSite` attribute (`Lax`).
-    pub same_site: String,
-}
-
-impl Default for Cookie {
-    fn default() -> Self {
-        Self {
-            name: "io".into(),
-            path: "/".into(),
-            http_only: true,
-            same_site: "Lax".into(),
-        }
-    }
-}
-
-impl Cookie {
-    pub(crate) fn header(&self, sid: &str) -> Option<HeaderValue> {
-        let mut value = format!("{}={}; Path={}", self.name, sid, self.path);
-        if self.http_only {
-            value.push_str("; HttpOnly");
-        }
-        value.push_str("; SameSite=");
-        value.push_str(&self.same_site);
-        HeaderValue::from_str(&value).ok()
-    }
-}
-
 /// Every option of the server.
 #[derive(Clone)]
 pub struct ServerConfig {
     /// The protocol options.
     pub engine: Config,
-    /// The path the server answers under (`/engine.io/`).
+    /// The path the server answers under (`/engine.io/`), always with its trailing slash.
     pub path: String,
+    /// Whether requests must have the trailing slash of the path (`addTrailingSlash`, on):
+    /// when off, `/engine.io?EIO=4…` is answered too, and so is any path that starts with
+    /// `/engine.io`, as the reference matches it.
+    pub add_trailing_slash: bool,
     /// CORS; none by default, as in the reference server.
     pub cors: Option<Cors>,
     /// The `io` cookie; off by default.
@@ -80,6 +51,21 @@ pub struct ServerConfig {
     /// HTTP compression of polling responses (`httpCompression`): the smallest body, in
     /// bytes, that is compressed; `None` turns it off. 1024 by default, as in the reference.
     pub http_compression: Option<usize>,
+    /// The hooks (headers, refused connections, ids, middlewares); see the builder.
+    pub hooks: Hooks,
+    /// Files answered under the path before the protocol (none by default).
+    pub files: Option<StaticFiles>,
+}
+
+impl ServerConfig {
+    /// The prefix a request's path must start with: the path, without its trailing slash
+    /// when `add_trailing_slash` is off.
+    pub fn path_prefix(&self) -> &str {
+        match self.add_trailing_slash {
+            true => &self.path,
+            false => self.path.strip_suffix('/').unwrap_or(&self.path),
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -87,6 +73,7 @@ impl Default for ServerConfig {
         Self {
             engine: Config::default(),
             path: "/engine.io/".into(),
+            add_trailing_slash: true,
             cors: None,
             cookie: None,
             handshake_headers: HeaderMap::new(),
@@ -94,6 +81,8 @@ impl Default for ServerConfig {
             max_sessions: 100_000,
             max_sessions_per_address: None,
             http_compression: Some(1024),
+            hooks: Hooks::default(),
+            files: None,
         }
     }
 }
@@ -157,9 +146,24 @@ impl Builder {
         self
     }
 
+    /// `allowEIO3`: serve Engine.IO v3 clients (Socket.IO v2) too; off by default, as in the
+    /// reference. A v3 session speaks v3 on polling and WebSocket (length-prefixed payloads,
+    /// typed binary packets, the client's pings); [`Socket::protocol`](super::Socket::protocol)
+    /// tells the layer above. When off, a v3 handshake is refused with code 5.
+    pub fn allow_eio3(mut self, allow: bool) -> Self {
+        self.config.engine.allow_eio3 = allow;
+        self
+    }
+
     /// The path, with or without its trailing slash.
     pub fn path(mut self, path: &str) -> Self {
         self.config.path = format!("{}/", path.trim_end_matches('/'));
+        self
+    }
+
+    /// `addTrailingSlash` (on): off, the path matches without its trailing slash too.
+    pub fn add_trailing_slash(mut self, add: bool) -> Self {
+        self.config.add_trailing_slash = add;
         self
     }
 
@@ -212,6 +216,87 @@ impl Builder {
         self
     }
 
+    /// Adds a hook run before the first response of every session, its handshake
+    /// (`initial_headers`): the place for a `Set-Cookie` of a load balancer. It runs after
+    /// the session cookie is set, before the [`headers`](Self::headers) hooks; it gets the
+    /// response's headers and the request.
+    pub fn initial_headers(
+        mut self,
+        hook: impl Fn(&mut HeaderMap, &http::request::Parts) + Send + Sync + 'static,
+    ) -> Self {
+        self.config.hooks.initial_headers.push(Arc::new(hook));
+        self
+    }
+
+    /// Adds a hook run before every response of a session, the handshake, polling requests
+    /// and the WebSocket upgrade included (`headers`); not before refusals.
+    pub fn headers(
+        mut self,
+        hook: impl Fn(&mut HeaderMap, &http::request::Parts) + Send + Sync + 'static,
+    ) -> Self {
+        self.config.hooks.headers.push(Arc::new(hook));
+        self
+    }
+
+    /// Adds a hook told of every connection the server refuses with a protocol code, with
+    /// the request, the code, the message and the reference's context (`connection_error`).
+    pub fn on_connection_error(
+        mut self,
+        hook: impl Fn(&ConnectionError<'_>) + Send + Sync + 'static,
+    ) -> Self {
+        self.config.hooks.connection_error.push(Arc::new(hook));
+        self
+    }
+
+    /// Chooses the id of each new session (`generateId`); 15 random bytes in URL-safe base64
+    /// otherwise. An error, an empty id, one over 256 bytes, with control characters or
+    /// already taken, refuses the handshake (400, code 3, `ID_GENERATION_ERROR`).
+    pub fn generate_id<F, Fut>(mut self, generate: F) -> Self
+    where
+        F: Fn(&Handshake) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<String, String>> + Send + 'static,
+    {
+        self.config.hooks.generate_id = Some(Arc::new(move |h| Box::pin(generate(h))));
+        self
+    }
+
+    /// Adds a middleware run on every request under the path, in the order added
+    /// (`engine.use`). It reads the raw request and returns what to add to it, or a
+    /// [`Refusal`].
+    ///
+    /// ```
+    /// use engineio::server::{Builder, Decoration, Refusal};
+    /// let builder = Builder::new().middleware(|request| {
+    ///     let signed_in = request.headers.get("cookie").is_some();
+    ///     async move {
+    ///         match signed_in {
+    ///             true => Ok(Decoration::default()),
+    ///             false => Err(Refusal::BadRequest("no session".into())),
+    ///         }
+    ///     }
+    /// });
+    /// # let _ = builder;
+    /// ```
+    pub fn middleware<F, Fut>(mut self, middleware: F) -> Self
+    where
+        F: Fn(&http::request::Parts) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Decoration, Refusal>> + Send + 'static,
+    {
+        let middleware = move |parts: &http::request::Parts| {
+            let future: super::hooks::MiddlewareFuture = Box::pin(middleware(parts));
+            future
+        };
+        self.config.hooks.middlewares.push(Arc::new(middleware));
+        self
+    }
+
+    /// Files to answer under the path, by name, before the protocol looks at the request:
+    /// how the Socket.IO server serves its client bundle.
+    pub fn static_files(mut self, files: StaticFiles) -> Self {
+        self.config.files = Some(files);
+        self
+    }
+
     /// Any protocol option at once.
     pub fn engine_config(mut self, config: Config) -> Self {
         self.config.engine = config;
@@ -245,7 +330,9 @@ mod tests {
         assert_eq!(engine.max_payload, 1_000_000);
         assert!(engine.polling && engine.websocket, "both transports");
         assert!(engine.allow_upgrades);
+        assert!(!engine.allow_eio3);
         assert_eq!(config.path, "/engine.io/");
+        assert!(config.add_trailing_slash);
         assert_eq!(config.cookie, None);
         assert_eq!(config.cors, None);
         assert!(config.allow_request.is_none());
@@ -254,11 +341,5 @@ mod tests {
         // Our own limits, which the reference does not have.
         assert_eq!(config.max_sessions, 100_000);
         assert_eq!(engine.max_buffered_packets, 10_000);
-    }
-
-    #[test]
-    fn the_default_cookie_is_the_references() {
-        let header = Cookie::default().header("abc").expect("a valid header");
-        assert_eq!(header, "io=abc; Path=/; HttpOnly; SameSite=Lax");
     }
 }

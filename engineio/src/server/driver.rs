@@ -14,14 +14,17 @@ use super::socket::{Handler, Handshake, Socket};
 use super::websocket::{FrameIo, ReadError, Ws};
 use super::write::{input_of, recv, Writer, WsEnd};
 use super::Sessions;
+use crate::codec::Codec;
 use crate::packet::{Frame, Message, Packet};
 use crate::session::{Event, Input, Output, SendOptions, Session, SessionError};
-use crate::{DisconnectReason, TransportKind};
+use crate::{DisconnectReason, Protocol, TransportKind};
 
 /// The state of a session shared by its driver, its requests and its sockets.
 pub(crate) struct Shared {
     pub(crate) sid: String,
     pub(crate) handshake: Arc<Handshake>,
+    /// The protocol revision of the session.
+    pub(crate) protocol: Protocol,
     session: Mutex<Session>,
     /// Wakes the driver: new input, or a WebSocket handed over.
     wake: Notify,
@@ -42,6 +45,7 @@ impl Shared {
     pub(crate) fn new(session: Session, handshake: Handshake, write_timeout: Duration) -> Self {
         Self {
             sid: session.sid().to_owned(),
+            protocol: session.protocol(),
             handshake: Arc::new(handshake),
             session: Mutex::new(session),
             wake: Notify::new(),
@@ -74,6 +78,15 @@ impl Shared {
         let result = self.lock().send_with(messages, options);
         self.wake.notify_one();
         result.map(|_| ())
+    }
+
+    /// The codec of the polling transport: the handshake's protocol, and binary unless the
+    /// handshake asked for base64.
+    pub(crate) fn polling_codec(&self) -> Codec {
+        Codec::new(
+            self.protocol,
+            super::request::takes_binary(&self.handshake.query),
+        )
     }
 
     /// Wakes the driver after a direct change to the session.
@@ -265,7 +278,8 @@ impl<H: Handler> Driver<H> {
             return false;
         };
         let shared = &self.socket.shared;
-        match self.writer.feed(ws, packet.to_frame(), shared).await {
+        let frame = ws.codec().encode_frame(packet);
+        match self.writer.feed(ws, frame, shared).await {
             Ok(()) => true,
             Err(end) => {
                 self.ws_end(end).await;
@@ -342,7 +356,10 @@ impl<H: Handler> Driver<H> {
     }
 
     async fn on_read(&mut self, frame: Option<Result<Frame, ReadError>>) {
-        match input_of(frame) {
+        let Some(codec) = self.ws.as_ref().map(|ws| ws.codec()) else {
+            return;
+        };
+        match input_of(codec, frame) {
             Ok(input) => recv(self.shared(), input),
             Err(end) => self.ws_end(end).await,
         }

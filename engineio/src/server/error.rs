@@ -1,9 +1,13 @@
 //! The server's HTTP errors and their one mapping to the wire.
 
 use bytes::Bytes;
-use http::{header, HeaderValue, Response, StatusCode};
+use http::{header, HeaderValue, Method, Response, StatusCode};
 use http_body_util::Full;
 use thiserror::Error;
+
+use super::hooks::ErrorContext;
+use super::request::Query;
+use crate::TransportKind;
 
 /// A request the server refuses, with the reference server's codes and messages.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -21,6 +25,23 @@ pub enum RequestError {
     /// Code 3: a request that does not fit the session or the protocol.
     #[error("Bad request")]
     BadRequest,
+    /// Code 3: a request on a transport the session does not use.
+    #[error("Bad request")]
+    TransportMismatch {
+        /// The request's transport.
+        transport: TransportKind,
+        /// The session's.
+        previous: TransportKind,
+    },
+    /// Code 3: a WebSocket handshake that is not a WebSocket upgrade.
+    #[error("Bad request")]
+    TransportHandshakeError,
+    /// Code 3: the session-id generator failed, with why.
+    #[error("Bad request")]
+    IdGeneration(String),
+    /// Code 3: a middleware refused the request, with its message.
+    #[error("Bad request")]
+    MiddlewareFailure(String),
     /// Code 4: the allow-request hook refused, with its message.
     #[error("{0}")]
     Forbidden(String),
@@ -58,7 +79,12 @@ impl RequestError {
             RequestError::UnknownTransport => 0,
             RequestError::UnknownSid => 1,
             RequestError::BadHandshakeMethod => 2,
-            RequestError::BadRequest | RequestError::UpgradeUnavailable => 3,
+            RequestError::BadRequest
+            | RequestError::TransportMismatch { .. }
+            | RequestError::TransportHandshakeError
+            | RequestError::IdGeneration(_)
+            | RequestError::MiddlewareFailure(_)
+            | RequestError::UpgradeUnavailable => 3,
             RequestError::Forbidden(_) => 4,
             RequestError::UnsupportedProtocolVersion => 5,
             RequestError::PayloadTooLarge
@@ -68,6 +94,57 @@ impl RequestError {
             | RequestError::ShuttingDown
             | RequestError::BodyTimeout => return None,
         })
+    }
+
+    /// The `connection_error` context of a refusal the reference reports, `None` for the
+    /// others (a transport's own refusals, and our limits).
+    pub(crate) fn context(&self, query: &Query, method: &Method) -> Option<ErrorContext> {
+        let owned = |name: &str| query.get(name).map(str::to_owned);
+        Some(match self {
+            RequestError::UnknownTransport => ErrorContext::UnknownTransport {
+                transport: owned("transport"),
+            },
+            RequestError::UnknownSid => ErrorContext::UnknownSid {
+                sid: owned("sid").unwrap_or_default(),
+            },
+            RequestError::BadHandshakeMethod => ErrorContext::BadHandshakeMethod {
+                method: method.to_string(),
+            },
+            RequestError::TransportMismatch {
+                transport,
+                previous,
+            } => ErrorContext::TransportMismatch {
+                transport: transport.as_str().to_owned(),
+                previous_transport: previous.as_str().to_owned(),
+            },
+            RequestError::TransportHandshakeError => ErrorContext::TransportHandshakeError,
+            RequestError::IdGeneration(error) => ErrorContext::IdGenerationError {
+                error: error.clone(),
+            },
+            RequestError::MiddlewareFailure(error) => ErrorContext::MiddlewareFailure {
+                error: error.clone(),
+            },
+            RequestError::Forbidden(message) => ErrorContext::Forbidden {
+                message: message.clone(),
+            },
+            RequestError::UnsupportedProtocolVersion => {
+                ErrorContext::UnsupportedProtocolVersion { protocol: 3 }
+            }
+            _ => return None,
+        })
+    }
+
+    /// The message of the error's code, as the reference's `connection_error` carries it:
+    /// code 4 is always `Forbidden` there, the hook's own message being in the context.
+    pub(crate) fn code_message(code: u8) -> &'static str {
+        match code {
+            0 => "Transport unknown",
+            1 => "Session ID unknown",
+            2 => "Bad handshake method",
+            3 => "Bad request",
+            4 => "Forbidden",
+            _ => "Unsupported protocol version",
+        }
     }
 
     fn status(&self) -> StatusCode {

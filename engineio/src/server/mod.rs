@@ -27,9 +27,13 @@
 mod compression;
 mod config;
 mod connection;
+mod cookie;
 mod cors;
 mod driver;
 mod error;
+mod files;
+mod handshake;
+mod hooks;
 mod listen;
 mod polling;
 mod request;
@@ -50,21 +54,29 @@ use http_body_util::Full;
 use hyper::upgrade::OnUpgrade;
 
 pub use crate::session::SendOptions;
-pub use config::{AllowFuture, AllowRequest, Builder, Cookie, ServerConfig};
-pub use cors::{Cors, CorsOrigin};
+pub use config::{AllowFuture, AllowRequest, Builder, ServerConfig};
+pub use cookie::{Cookie, CookieError, Priority, SameSite};
+pub use cors::{Cors, CorsOrigin, OriginCheck};
 pub use error::RequestError;
+pub use files::{StaticFile, StaticFiles};
+pub use hooks::{
+    ConnectionError, ConnectionErrorHook, Decoration, ErrorContext, GenerateId, HeadersHook, Hooks,
+    IdFuture, Middleware, MiddlewareFuture, Refusal,
+};
 pub use listen::{serve, serve_with, serve_with_shutdown, ServeOptions};
 pub use polling::BoxError;
 pub use service::{Endpoint, EngineIoLayer, EngineIoService, MountLayer, Mounted};
 pub use socket::{Handler, Handshake, RemoteAddr, Secure, SendError, Socket};
 
 use compression::Compression;
-use driver::{drive, now, Shared};
+use driver::Shared;
+use hooks::Decorated;
 use request::Query;
-use sessions::{Sessions, Slot};
+use sessions::Sessions;
 use websocket::{FrameIo, Tungstenite};
 
-use crate::session::{Input, Session, SessionError};
+use crate::codec::Codec;
+use crate::session::{Input, SessionError};
 use crate::{DisconnectReason, TransportKind};
 
 struct Inner<H> {
@@ -123,7 +135,10 @@ impl<H: Handler> EngineIo<H> {
 
     /// Whether a request is for this server (its path starts with the server's path).
     pub fn matches<B>(&self, request: &Request<B>) -> bool {
-        request.uri().path().starts_with(&self.inner.config.path)
+        request
+            .uri()
+            .path()
+            .starts_with(self.inner.config.path_prefix())
     }
 
     /// Closes every session with `server shutting down`, and from now on refuses every new
@@ -154,16 +169,16 @@ impl<H: Handler> EngineIo<H> {
             *response.status_mut() = StatusCode::NOT_FOUND;
             return response;
         }
-        let origin = request.headers().get(header::ORIGIN).cloned();
-        let cors = self.inner.config.cors.as_ref();
-        if let (Some(cors), &Method::OPTIONS) = (cors, request.method()) {
-            return cors.preflight(request.headers());
+        let (mut parts, body) = request.into_parts();
+        let origin = parts.headers.get(header::ORIGIN).cloned();
+        let config = &self.inner.config;
+        let cors = config.cors.as_ref().filter(|c| c.admits(origin.as_ref()));
+        if let (Some(cors), &Method::OPTIONS) = (cors, &parts.method) {
+            return cors.preflight(&parts.headers);
         }
-        let ws_request = websocket::is_upgrade_request(request.headers());
-        let mut response = match self.route(request, ws_request).await {
-            Ok(response) => response,
-            Err(error) if ws_request => error.to_upgrade_response(),
-            Err(error) => error.to_response(),
+        let mut response = match config.files.as_ref().and_then(|f| f.answer(&parts, config)) {
+            Some(response) => response,
+            None => self.answer(&mut parts, body).await,
         };
         if let Some(cors) = cors {
             cors.apply(origin.as_ref(), response.headers_mut());
@@ -171,9 +186,105 @@ impl<H: Handler> EngineIo<H> {
         response
     }
 
+    /// Answers a protocol request: the middlewares, then the protocol, then the hooks.
+    async fn answer<B>(&self, parts: &mut http::request::Parts, body: B) -> EngineResponse
+    where
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        let query = Query::parse(parts.uri.query());
+        let ws_request = websocket::is_upgrade_request(&parts.headers);
+        let decoration = match self.run_middlewares(parts).await {
+            Ok(decoration) => decoration,
+            Err(Refusal::Respond(response)) => return response,
+            Err(Refusal::BadRequest(error)) => {
+                let error = RequestError::MiddlewareFailure(error);
+                return self.refuse(&error, parts, &query, ws_request);
+            }
+        };
+        let mut response = match self.route(parts, body, &query, ws_request).await {
+            Ok(response) => {
+                let mut response = response;
+                self.run_header_hooks(response.headers_mut(), parts, query.sid().is_none());
+                response
+            }
+            Err(error) => self.refuse(&error, parts, &query, ws_request),
+        };
+        decorate(response.headers_mut(), decoration.headers);
+        response
+    }
+
+    /// Runs the middlewares in order; their extensions go into the request as they come.
+    async fn run_middlewares(
+        &self,
+        parts: &mut http::request::Parts,
+    ) -> Result<Decoration, Refusal> {
+        let mut all = Decoration::default();
+        for middleware in &self.inner.config.hooks.middlewares {
+            let decoration = middleware(parts).await?;
+            parts.extensions.extend(decoration.extensions.clone());
+            all.headers.extend(decoration.headers);
+            all.extensions.extend(decoration.extensions);
+        }
+        if !self.inner.config.hooks.middlewares.is_empty() {
+            parts.extensions.insert(Decorated(all.extensions.clone()));
+        }
+        Ok(all)
+    }
+
+    fn run_header_hooks(
+        &self,
+        headers: &mut http::HeaderMap,
+        parts: &http::request::Parts,
+        initial: bool,
+    ) {
+        let hooks = &self.inner.config.hooks;
+        if initial {
+            for hook in &hooks.initial_headers {
+                hook(headers, parts);
+            }
+        }
+        for hook in &hooks.headers {
+            hook(headers, parts);
+        }
+    }
+
+    /// The response to a refused request, after telling the `connection_error` hooks.
+    fn refuse(
+        &self,
+        error: &RequestError,
+        parts: &http::request::Parts,
+        query: &Query,
+        ws_request: bool,
+    ) -> EngineResponse {
+        let hooks = &self.inner.config.hooks.connection_error;
+        if let (false, Some(code), Some(context)) = (
+            hooks.is_empty(),
+            error.code(),
+            error.context(query, &parts.method),
+        ) {
+            let report = ConnectionError {
+                request: parts,
+                code,
+                message: RequestError::code_message(code).to_owned(),
+                context,
+            };
+            for hook in hooks {
+                hook(&report);
+            }
+        }
+        match ws_request {
+            true => error.to_upgrade_response(),
+            false => error.to_response(),
+        }
+    }
+
     async fn route<B>(
         &self,
-        request: Request<B>,
+        parts: &mut http::request::Parts,
+        body: B,
+        query: &Query,
         ws_request: bool,
     ) -> Result<EngineResponse, RequestError>
     where
@@ -182,11 +293,9 @@ impl<H: Handler> EngineIo<H> {
         B::Error: Into<BoxError>,
     {
         let config = &self.inner.config;
-        let (mut parts, body) = request.into_parts();
-        let query = Query::parse(parts.uri.query());
         let transport = query.transport(&config.engine)?;
         let Some(sid) = query.sid() else {
-            request::check_handshake(&parts, transport, ws_request)?;
+            request::check_handshake(parts, transport, ws_request)?;
             return self.handshake(parts, query, transport).await;
         };
         let shared = self
@@ -198,9 +307,17 @@ impl<H: Handler> EngineIo<H> {
         match (transport, parts.method.clone()) {
             (TransportKind::WebSocket, _) if ws_request => {
                 let upgrade = parts.extensions.remove::<OnUpgrade>();
-                self.upgrade(shared, &parts.headers, upgrade)
+                // The WebSocket's own request says whether its client takes binary.
+                let codec = Codec::new(shared.protocol, request::takes_binary(&query.pairs));
+                self.upgrade(shared, &parts.headers, upgrade, codec)
             }
-            (TransportKind::WebSocket, _) => Err(RequestError::BadRequest),
+            (TransportKind::WebSocket, _) => match shared.lock().transport() {
+                Some(TransportKind::Polling) => Err(RequestError::TransportMismatch {
+                    transport: TransportKind::WebSocket,
+                    previous: TransportKind::Polling,
+                }),
+                _ => Err(RequestError::BadRequest),
+            },
             (TransportKind::Polling, Method::GET) => {
                 let compression = Compression::for_request(config.http_compression, &parts.headers);
                 polling::get(shared, max, compression).await
@@ -217,92 +334,13 @@ impl<H: Handler> EngineIo<H> {
         }
     }
 
-    async fn handshake(
-        &self,
-        mut parts: http::request::Parts,
-        query: Query,
-        transport: TransportKind,
-    ) -> Result<EngineResponse, RequestError> {
-        let config = &self.inner.config;
-        if self.inner.sessions.is_closing() {
-            // Checked again, atomically, when the slot is reserved; this spares the hook.
-            return Err(RequestError::ShuttingDown);
-        }
-        let handshake = request::handshake(&parts, query);
-        if let Some(allow) = &config.allow_request {
-            allow(&handshake)
-                .await
-                .map_err(|message| match message.is_empty() {
-                    true => RequestError::Forbidden("Forbidden".into()),
-                    false => RequestError::Forbidden(message),
-                })?;
-        }
-        let version = Query {
-            pairs: handshake.query.clone(),
-        };
-        request::check_version(&version)?;
-        // Taken before anything is answered and given back if the session never starts.
-        let client = handshake
-            .remote_addr
-            .map(|addr| sessions::Client::of(addr.ip()));
-        let quota = config.max_sessions_per_address.zip(client);
-        let slot = self.inner.sessions.reserve(config.max_sessions, quota)?;
-        let sid = request::new_sid();
-        let session = Session::new(sid.clone(), &config.engine, transport, now());
-        let shared = Arc::new(Shared::new(session, handshake, config.engine.ping_timeout));
-        let mut response = match transport {
-            TransportKind::Polling => {
-                let batch = shared.lock().take_batch(usize::MAX);
-                self.start(slot, shared);
-                let compression = Compression::for_request(config.http_compression, &parts.headers);
-                polling::payload_response(&batch.unwrap_or_default(), compression)
-            }
-            TransportKind::WebSocket => {
-                let upgrade = parts.extensions.remove::<OnUpgrade>();
-                let response = websocket::switching_response(&parts.headers)?;
-                let upgrade = upgrade.ok_or(RequestError::UpgradeUnavailable)?;
-                self.start_websocket(slot, shared, upgrade);
-                response
-            }
-        };
-        let headers = response.headers_mut();
-        for (name, value) in &config.handshake_headers {
-            headers.append(name, value.clone());
-        }
-        if let Some(cookie) = config.cookie.as_ref().and_then(|c| c.header(&sid)) {
-            headers.append(header::SET_COOKIE, cookie);
-        }
-        Ok(response)
-    }
-
-    /// Registers a session in its slot and starts its driver.
-    fn start(&self, slot: Slot, shared: Arc<Shared>) {
-        if !slot.fill(Arc::clone(&shared)) {
-            // The server began closing while this handshake was answered.
-            let _ = shared.input(Input::Close(DisconnectReason::ServerShuttingDown));
-        }
-        let handler = Arc::clone(&self.inner.handler);
-        tokio::spawn(drive(shared, handler, self.inner.sessions.clone()));
-    }
-
-    /// Starts a session once its WebSocket is up; an upgrade that fails frees the slot.
-    fn start_websocket(&self, slot: Slot, shared: Arc<Shared>, upgrade: OnUpgrade) {
-        let engine = self.clone();
-        let max = self.inner.config.engine.max_payload;
-        tokio::spawn(async move {
-            if let Some(ws) = Tungstenite::accept(upgrade, max).await {
-                shared.attach(Box::new(ws));
-                engine.start(slot, shared);
-            }
-        });
-    }
-
     /// A WebSocket for an existing session: the upgrade probe, or a duplicate to close.
     fn upgrade(
         &self,
         shared: Arc<Shared>,
         headers: &http::HeaderMap,
         upgrade: Option<OnUpgrade>,
+        codec: Codec,
     ) -> Result<EngineResponse, RequestError> {
         let upgrade = upgrade.ok_or(RequestError::UpgradeUnavailable)?;
         let response = websocket::switching_response(headers)?;
@@ -310,7 +348,7 @@ impl<H: Handler> EngineIo<H> {
         match shared.input(Input::ProbeOpened) {
             Ok(()) => {
                 tokio::spawn(async move {
-                    match Tungstenite::accept(upgrade, max).await {
+                    match Tungstenite::accept(upgrade, max, codec).await {
                         Some(ws) => shared.attach(Box::new(ws)),
                         None => {
                             let ended = Input::TransportEnded(
@@ -326,13 +364,30 @@ impl<H: Handler> EngineIo<H> {
             Err(SessionError::UpgradeRefused) => {
                 // Accepted, then closed: the session keeps its transport.
                 tokio::spawn(async move {
-                    if let Some(mut ws) = Tungstenite::accept(upgrade, max).await {
+                    if let Some(mut ws) = Tungstenite::accept(upgrade, max, codec).await {
                         ws.close(None).await;
                     }
                 });
                 Ok(response)
             }
             Err(_) => Err(RequestError::UnknownSid),
+        }
+    }
+}
+
+/// Adds a middleware's headers to a response. A header the server set itself wins, as the
+/// reference's `writeHead` headers win over a middleware's `setHeader`; `Set-Cookie` is the
+/// exception: the middleware's cookies are added to the server's, both reach the browser.
+fn decorate(headers: &mut http::HeaderMap, decoration: http::HeaderMap) {
+    let mut current: Option<(http::HeaderName, bool)> = None;
+    for (name, value) in decoration {
+        // A name comes with its first value only; the next values repeat it.
+        if let Some(name) = name {
+            let keep = name == header::SET_COOKIE || !headers.contains_key(&name);
+            current = Some((name, keep));
+        }
+        if let Some((name, true)) = &current {
+            headers.append(name.clone(), value);
         }
     }
 }

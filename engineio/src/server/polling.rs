@@ -10,9 +10,9 @@ use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use super::compression::Compression;
 use super::driver::Shared;
 use super::error::RequestError;
-use crate::payload;
+use crate::codec::{self, Codec};
 use crate::session::{Batch, Input, SessionError};
-use crate::{DisconnectReason, TransportKind};
+use crate::{DisconnectReason, Protocol, TransportKind};
 
 /// A boxed error, as request bodies report them.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -21,12 +21,19 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// the client accepts a coding, the body reaches the threshold and a packet may be compressed.
 pub(crate) fn payload_response(
     batch: &Batch,
+    codec: Codec,
     compression: Option<Compression>,
 ) -> Response<Full<Bytes>> {
-    let body = payload::encode(&batch.packets);
+    let body = codec.encode_payload(&batch.packets);
+    // Explicit UTF-8, for pages not served as UTF-8; a v3 binary payload is octets.
+    let content_type = match body {
+        codec::Body::Text(_) => "text/plain; charset=UTF-8",
+        codec::Body::Binary(_) => "application/octet-stream",
+    };
+    let body = body.into_bytes();
     let compressed = compression
         .filter(|c| batch.compress && body.len() >= c.threshold)
-        .and_then(|c| Some((c.encoding, c.encoding.compress(body.as_bytes()).ok()?)));
+        .and_then(|c| Some((c.encoding, c.encoding.compress(&body).ok()?)));
     let mut response = match compressed {
         Some((encoding, bytes)) => {
             let mut response = Response::new(Full::new(Bytes::from(bytes)));
@@ -37,10 +44,7 @@ pub(crate) fn payload_response(
         None => Response::new(Full::new(Bytes::from(body))),
     };
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=UTF-8"),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
@@ -56,6 +60,10 @@ fn ok_response() -> Response<Full<Bytes>> {
 fn refused(error: SessionError) -> RequestError {
     match error {
         SessionError::Closed => RequestError::UnknownSid,
+        SessionError::TransportMismatch => RequestError::TransportMismatch {
+            transport: TransportKind::Polling,
+            previous: TransportKind::WebSocket,
+        },
         _ => RequestError::BadRequest,
     }
 }
@@ -80,6 +88,7 @@ pub(crate) async fn get(
     max_payload: usize,
     compression: Option<Compression>,
 ) -> Result<Response<Full<Bytes>>, RequestError> {
+    let codec = shared.polling_codec();
     shared.input(Input::PollStart).map_err(refused)?;
     let mut held = HeldPoll {
         shared,
@@ -91,7 +100,7 @@ pub(crate) async fn get(
         if let Some(batch) = batch {
             held.answered = true;
             held.shared.wake();
-            return Ok(payload_response(&batch, compression));
+            return Ok(payload_response(&batch, codec, compression));
         }
         notified.await;
     }
@@ -123,7 +132,8 @@ where
         let _ = shared.input(Input::TransportEnded(TransportKind::Polling, reason));
         Err(error)
     };
-    if binary_content {
+    let codec = shared.polling_codec();
+    if binary_content && codec.protocol() == Protocol::V4 {
         // EIO4 bodies are text; the reference server refuses binary content.
         return fail(DisconnectReason::TransportError, RequestError::BadRequest);
     }
@@ -149,7 +159,7 @@ where
             return fail(DisconnectReason::TransportError, RequestError::BadRequest);
         }
     };
-    let Ok(packets) = payload::decode(&body) else {
+    let Ok(packets) = codec.decode_payload(&body, binary_content) else {
         drop(post);
         return fail(DisconnectReason::ParseError, RequestError::BadRequest);
     };

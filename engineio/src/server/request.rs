@@ -5,8 +5,9 @@ use http::request::Parts;
 use http::Method;
 
 use super::error::RequestError;
+use super::hooks::Decorated;
 use super::socket::{Handshake, RemoteAddr, Secure};
-use crate::{Config, TransportKind};
+use crate::{Config, Protocol, TransportKind};
 
 /// The protocol's query parameters.
 #[derive(Debug, Default)]
@@ -29,8 +30,12 @@ impl Query {
             .map(|(_, value)| value.as_str())
     }
 
-    /// The requested transport, if it is one the server has enabled.
+    /// The requested transport, if it is one the server has enabled. JSONP polling (a `j`
+    /// parameter) is not offered.
     pub(crate) fn transport(&self, config: &Config) -> Result<TransportKind, RequestError> {
+        if self.get("j").is_some() {
+            return Err(RequestError::UnknownTransport);
+        }
         self.get("transport")
             .and_then(TransportKind::parse)
             .filter(|t| config.allows(*t))
@@ -53,17 +58,26 @@ pub(crate) fn check_handshake(
         return Err(RequestError::BadHandshakeMethod);
     }
     if transport == TransportKind::WebSocket && !ws_request {
-        return Err(RequestError::BadRequest);
+        return Err(RequestError::TransportHandshakeError);
     }
     Ok(())
 }
 
-/// Checks the protocol version of a new session.
-pub(crate) fn check_version(query: &Query) -> Result<(), RequestError> {
-    match query.get("EIO") {
-        Some("4") => Ok(()),
-        _ => Err(RequestError::UnsupportedProtocolVersion),
+/// The protocol revision of a new session: v4, or v3 when the server allows it.
+pub(crate) fn check_version(query: &Query, config: &Config) -> Result<Protocol, RequestError> {
+    let protocol = Protocol::from_query(query.get("EIO"));
+    match config.accepts(protocol) {
+        true => Ok(protocol),
+        false => Err(RequestError::UnsupportedProtocolVersion),
     }
+}
+
+/// Whether the client of a request takes binary data: it does unless it asks for base64
+/// (`b64` with a value, as the reference reads it).
+pub(crate) fn takes_binary(query: &[(String, String)]) -> bool {
+    !query
+        .iter()
+        .any(|(key, value)| key == "b64" && !value.is_empty())
 }
 
 /// The handshake a new session keeps.
@@ -71,10 +85,12 @@ pub(crate) fn check_version(query: &Query) -> Result<(), RequestError> {
 /// Its headers and URL are copies that own their bytes: hyper's are slices of the
 /// connection's read buffer (8 KiB), and keeping them would keep that whole buffer alive for
 /// as long as the session lives, more than everything else an idle session holds.
-pub(crate) fn handshake(parts: &Parts, query: Query) -> Handshake {
+pub(crate) fn handshake(parts: &Parts, query: &Query) -> Handshake {
+    let decorated = parts.extensions.get::<Decorated>().cloned();
     Handshake {
+        extensions: decorated.unwrap_or_default().0,
         headers: owned_headers(&parts.headers),
-        query: query.pairs,
+        query: query.pairs.clone(),
         remote_addr: parts.extensions.get::<RemoteAddr>().map(|addr| addr.0),
         url: parts.uri.to_string().parse().unwrap_or_default(),
         secure: parts.extensions.get::<Secure>().is_some(),

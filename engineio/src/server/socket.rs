@@ -11,7 +11,7 @@ use thiserror::Error;
 use super::driver::Shared;
 use crate::packet::{Message, Text};
 use crate::session::{Input, SendOptions, SessionError};
-use crate::{DisconnectReason, TransportKind};
+use crate::{DisconnectReason, Protocol, TransportKind};
 
 /// Receives the sessions of a server and what happens to them.
 ///
@@ -53,9 +53,17 @@ pub struct Handshake {
     pub secure: bool,
     /// When the handshake happened.
     pub issued: SystemTime,
+    /// What the middlewares added to the request (see
+    /// [`Decoration::extension`](super::Decoration::extension)).
+    pub extensions: http::Extensions,
 }
 
 impl Handshake {
+    /// The protocol revision the client asked for (its `EIO` parameter).
+    pub fn protocol(&self) -> Protocol {
+        Protocol::from_query(self.query_param("EIO"))
+    }
+
     /// The first value of a query parameter.
     pub fn query_param(&self, name: &str) -> Option<&str> {
         self.query
@@ -100,6 +108,12 @@ impl Socket {
     /// The session id.
     pub fn id(&self) -> &str {
         &self.shared.sid
+    }
+
+    /// The protocol revision the session speaks: v4, or v3 for a Socket.IO v2 client when
+    /// the server allows it. The layer above speaks its own older protocol to a v3 session.
+    pub fn protocol(&self) -> Protocol {
+        self.shared.protocol
     }
 
     /// The current transport; `None` once the session is closing.

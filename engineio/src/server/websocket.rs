@@ -19,6 +19,7 @@ use tokio_tungstenite::tungstenite::{Message as WsMessage, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
 use super::error::RequestError;
+use crate::codec::Codec;
 use crate::packet::Frame;
 
 /// Why reading a frame failed.
@@ -53,6 +54,8 @@ pub(crate) trait FrameIo: Send + 'static {
     /// Sends queued frames.
     fn flush(&mut self) -> impl Future<Output = Result<(), WriteError>> + Send;
     /// Closes the connection, with a close code when one says why.
+    /// How packets are written in this connection's frames.
+    fn codec(&self) -> Codec;
     fn close(&mut self, code: Option<u16>) -> impl Future<Output = ()> + Send;
     /// [`FrameIo::read`] as a poll, so that one task can read while a write waits.
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame, ReadError>>>;
@@ -75,11 +78,19 @@ const READ_BUFFER: usize = 2 * 1024;
 pub(crate) type Ws = Box<Tungstenite>;
 
 /// [`FrameIo`] over tokio-tungstenite.
-pub(crate) struct Tungstenite(WebSocketStream<TokioIo<Upgraded>>);
+pub(crate) struct Tungstenite {
+    stream: WebSocketStream<TokioIo<Upgraded>>,
+    codec: Codec,
+}
 
 impl Tungstenite {
     /// Finishes a server-side upgrade.
-    pub(crate) async fn accept(on_upgrade: OnUpgrade, max_payload: usize) -> Option<Self> {
+    /// The connection's packets are written with `codec`.
+    pub(crate) async fn accept(
+        on_upgrade: OnUpgrade,
+        max_payload: usize,
+        codec: Codec,
+    ) -> Option<Self> {
         let upgraded = on_upgrade.await.ok()?;
         // The default read buffer is 128 KiB per connection; Socket.IO traffic is mostly
         // small messages, so a small buffer keeps idle connections cheap.
@@ -91,22 +102,26 @@ impl Tungstenite {
         let stream =
             WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
                 .await;
-        Some(Self(stream))
+        Some(Self { stream, codec })
     }
 }
 
 impl FrameIo for Tungstenite {
+    fn codec(&self) -> Codec {
+        self.codec
+    }
+
     async fn read(&mut self) -> Option<Result<Frame, ReadError>> {
         std::future::poll_fn(|cx| self.poll_read(cx)).await
     }
 
     async fn feed(&mut self, frame: Frame) -> Result<(), WriteError> {
         let message = message(frame)?;
-        self.0.feed(message).await.map_err(|_| WriteError)
+        self.stream.feed(message).await.map_err(|_| WriteError)
     }
 
     async fn flush(&mut self) -> Result<(), WriteError> {
-        self.0.flush().await.map_err(|_| WriteError)
+        self.stream.flush().await.map_err(|_| WriteError)
     }
 
     async fn close(&mut self, code: Option<u16>) {
@@ -114,14 +129,14 @@ impl FrameIo for Tungstenite {
             code: CloseCode::from(code),
             reason: Utf8Bytes::from_static(""),
         });
-        if let Err(error) = self.0.close(frame).await {
+        if let Err(error) = self.stream.close(frame).await {
             tracing::debug!(%error, "the WebSocket closing handshake failed");
         }
     }
 
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame, ReadError>>> {
         loop {
-            let next = ready!(Pin::new(&mut self.0).poll_next(cx));
+            let next = ready!(Pin::new(&mut self.stream).poll_next(cx));
             let Some(next) = next else {
                 return Poll::Ready(None);
             };
@@ -148,7 +163,7 @@ impl FrameIo for Tungstenite {
         write: &mut Write,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), WriteError>> {
-        let mut sink = Pin::new(&mut self.0);
+        let mut sink = Pin::new(&mut self.stream);
         let Write::Feed(frame) = write else {
             return sink.poll_flush(cx).map_err(|_| WriteError);
         };

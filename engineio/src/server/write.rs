@@ -21,7 +21,8 @@ use futures_util::FutureExt;
 
 use super::driver::{now, Shared};
 use super::websocket::{FrameIo, ReadError, Write, Ws};
-use crate::packet::{Frame, Packet};
+use crate::codec::Codec;
+use crate::packet::Frame;
 use crate::session::Input;
 use crate::{DisconnectReason, TransportKind};
 
@@ -35,10 +36,14 @@ pub(crate) enum WsEnd {
     Read(DisconnectReason, Option<u16>),
 }
 
-/// What a frame read from the WebSocket means for the session.
-pub(crate) fn input_of(frame: Option<Result<Frame, ReadError>>) -> Result<Input, WsEnd> {
+/// What a frame read from the WebSocket means for the session, read with the connection's
+/// codec.
+pub(crate) fn input_of(
+    codec: Codec,
+    frame: Option<Result<Frame, ReadError>>,
+) -> Result<Input, WsEnd> {
     match frame {
-        Some(Ok(frame)) => match Packet::decode_frame(frame) {
+        Some(Ok(frame)) => match codec.decode_frame(frame) {
             Ok(packet) => Ok(Input::Recv(TransportKind::WebSocket, packet)),
             Err(_) => Err(WsEnd::Read(DisconnectReason::ParseError, None)),
         },
@@ -147,7 +152,7 @@ fn poll_reading(
         }
         let frame = ready!(ws.poll_read(cx));
         *reads_left -= 1;
-        match input_of(frame) {
+        match input_of(ws.codec(), frame) {
             Ok(input) => recv(shared, input),
             Err(end) => return Poll::Ready(Err(end)),
         }

@@ -8,6 +8,7 @@ use super::state::{Heartbeat, PollingState, ProbeState, State};
 use super::{SendOptions, Session};
 use crate::config::TransportKind;
 use crate::packet::{Message, Packet, Probe};
+use crate::protocol::Protocol;
 use crate::reason::DisconnectReason;
 
 /// Something that happened to a session.
@@ -269,10 +270,12 @@ impl Session {
         match packet {
             Packet::Message(text) => self.events.push_back(Event::Message(Message::Text(text))),
             Packet::Binary(data) => self.events.push_back(Event::Message(Message::Binary(data))),
-            Packet::Pong(_) => self.on_pong(now),
-            // EIO4 pings go from server to client only.
-            Packet::Ping(_) => self.close_now(DisconnectReason::TransportError),
-            Packet::Close => self.close_now(DisconnectReason::TransportClose),
+            // The heartbeat goes one way: pings from the server in v4, from the client in
+            // v3. One the other way is an error (`invalid heartbeat direction`).
+            Packet::Pong(_) if self.limits.protocol == Protocol::V4 => self.on_pong(now),
+            Packet::Ping(_) if self.limits.protocol == Protocol::V3 => self.on_ping(now),
+            Packet::Ping(_) | Packet::Pong(_) => self.close_now(DisconnectReason::TransportError),
+            Packet::Close => self.client_closed(),
             Packet::Open(_) | Packet::Upgrade | Packet::Noop => {}
         }
         Ok(())
@@ -284,6 +287,14 @@ impl Session {
                 next_ping: now + self.limits.ping_interval,
             };
         }
+    }
+
+    /// An Engine.IO v3 ping: answered, and the client has another interval plus timeout.
+    fn on_ping(&mut self, now: Instant) {
+        self.heartbeat = Heartbeat::AwaitingPing {
+            deadline: now + self.limits.ping_interval + self.limits.ping_timeout,
+        };
+        self.push(Packet::Pong(Probe::No), true);
     }
 
     fn recv_probe(&mut self, packet: Packet) {

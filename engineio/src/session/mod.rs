@@ -35,6 +35,7 @@ use std::time::{Duration, Instant};
 use crate::config::{Config, TransportKind};
 use crate::handshake::{millis, OpenPacket};
 use crate::packet::{Message, Packet};
+use crate::protocol::Protocol;
 use crate::reason::DisconnectReason;
 
 pub use input::{Event, Input, Output, SessionError};
@@ -53,6 +54,7 @@ struct Limits {
     upgrade_timeout: Duration,
     max_buffered_packets: usize,
     allow_upgrades: bool,
+    protocol: Protocol,
 }
 
 /// One Engine.IO session.
@@ -77,8 +79,20 @@ pub struct Session {
 }
 
 impl Session {
-    /// Starts a session on `transport`; its first output is the open packet.
+    /// Starts an Engine.IO v4 session on `transport`; its first output is the open packet.
     pub fn new(sid: String, config: &Config, transport: TransportKind, now: Instant) -> Self {
+        Self::with_protocol(sid, config, transport, Protocol::V4, now)
+    }
+
+    /// Starts a session speaking `protocol` on `transport`. In Engine.IO v3 the client sends
+    /// the pings and the session answers them.
+    pub fn with_protocol(
+        sid: String,
+        config: &Config,
+        transport: TransportKind,
+        protocol: Protocol,
+        now: Instant,
+    ) -> Self {
         let open = OpenPacket {
             sid: sid.clone(),
             upgrades: config.upgrades(transport),
@@ -98,10 +112,16 @@ impl Session {
                 upgrade_timeout: config.upgrade_timeout,
                 max_buffered_packets: config.max_buffered_packets.max(1),
                 allow_upgrades: config.allow_upgrades && config.websocket,
+                protocol,
             },
             state,
-            heartbeat: Heartbeat::Idle {
-                next_ping: now + config.ping_interval,
+            heartbeat: match protocol {
+                Protocol::V4 => Heartbeat::Idle {
+                    next_ping: now + config.ping_interval,
+                },
+                Protocol::V3 => Heartbeat::AwaitingPing {
+                    deadline: now + config.ping_interval + config.ping_timeout,
+                },
             },
             outbox: Outbox::starting_with(Packet::Open(open)),
             events: VecDeque::new(),
@@ -115,6 +135,11 @@ impl Session {
     /// The session id.
     pub fn sid(&self) -> &str {
         &self.sid
+    }
+
+    /// The protocol revision the session speaks.
+    pub fn protocol(&self) -> Protocol {
+        self.limits.protocol
     }
 
     /// The current transport; `None` once the session is closing or closed.
@@ -294,8 +319,19 @@ impl Session {
         self.outbox.push(packet, compress);
     }
 
-    /// Ends the session at once, telling a waiting poll or the WebSocket.
+    /// Ends the session at once, telling a waiting poll (with a close packet) or the
+    /// WebSocket.
     fn close_now(&mut self, reason: DisconnectReason) {
+        self.end_now(reason, Packet::Close);
+    }
+
+    /// The client sent a close packet. A poll it left waiting is answered with a noop, as the
+    /// reference's polling transport does: the client closed, it needs no close packet.
+    pub(super) fn client_closed(&mut self) {
+        self.end_now(DisconnectReason::TransportClose, Packet::Noop);
+    }
+
+    fn end_now(&mut self, reason: DisconnectReason, last_poll: Packet) {
         if !self.state.is_open() && !matches!(self.state, State::Closing { .. }) {
             return;
         }
@@ -307,7 +343,7 @@ impl Session {
                 self.ws_close = upgrading;
                 if polling.get_pending {
                     self.release_poll = true;
-                    self.outbox.push(Packet::Close, false);
+                    self.outbox.push(last_poll, false);
                 }
             }
             None => self.ws_close = true,
@@ -316,7 +352,7 @@ impl Session {
     }
 
     fn finish(&mut self, reason: DisconnectReason) {
-        let keep_poll = self.outbox.front() == Some(&Packet::Close);
+        let keep_poll = self.release_poll || self.outbox.front() == Some(&Packet::Close);
         self.state = State::Closed(reason);
         if !keep_poll {
             self.outbox.clear();
@@ -361,7 +397,9 @@ impl Session {
                 };
                 self.push(Packet::Ping(crate::packet::Probe::No), true);
             }
-            Heartbeat::AwaitingPong { deadline } if now >= deadline => {
+            Heartbeat::AwaitingPong { deadline } | Heartbeat::AwaitingPing { deadline }
+                if now >= deadline =>
+            {
                 self.close_now(DisconnectReason::PingTimeout);
             }
             _ => {}

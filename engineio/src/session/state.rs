@@ -85,20 +85,24 @@ impl State {
     }
 }
 
-/// The server-driven heartbeat: ping every interval, expect a pong within the timeout.
+/// The heartbeat. In Engine.IO v4 the server drives it: ping every interval, expect a pong
+/// within the timeout. In v3 the client does: it pings, the server answers with a pong, and
+/// a client silent for the interval plus the timeout is gone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Heartbeat {
-    /// The next ping goes out at this instant.
+    /// v4: the next ping goes out at this instant.
     Idle { next_ping: Instant },
-    /// A ping went out; without a pong by this instant the session ends.
+    /// v4: a ping went out; without a pong by this instant the session ends.
     AwaitingPong { deadline: Instant },
+    /// v3: without a ping from the client by this instant the session ends.
+    AwaitingPing { deadline: Instant },
 }
 
 impl Heartbeat {
     pub(crate) fn deadline(self) -> Instant {
         match self {
             Heartbeat::Idle { next_ping } => next_ping,
-            Heartbeat::AwaitingPong { deadline } => deadline,
+            Heartbeat::AwaitingPong { deadline } | Heartbeat::AwaitingPing { deadline } => deadline,
         }
     }
 }

@@ -12,15 +12,19 @@ use std::future::Future;
 
 use hyper::body::Incoming;
 use hyper::service::service_fn;
+use socketio::client_bundle::ClientBundleError;
 use socketio::server::{serve_with_shutdown, SocketIo};
 
 pub use web::Site;
 
-/// The chat's Socket.IO server, with its events registered.
-pub fn start() -> SocketIo {
-    let io = SocketIo::new();
+/// The chat's Socket.IO server, with its events registered. It serves the official browser
+/// client as the page loads it, `/socket.io/socket.io.js`, from the `socket.io-client` that
+/// `npm ci` installed in examples/chat (`scripts/chat` does): an error when it is missing.
+pub fn start() -> Result<SocketIo, ClientBundleError> {
+    let client = web::example_dir().join("node_modules/socket.io-client");
+    let io = SocketIo::builder().serve_client(client)?.build();
     events::register(&io, room::Chat::default());
-    io
+    Ok(io)
 }
 
 /// Serves the page and `io` on `listener` until `stop` completes, then closes every

@@ -27,6 +27,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let stop = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    chat::serve(listener, chat::start(), site, stop).await?;
+    let io = chat::start().map_err(|e| format!("{e}; run scripts/chat, which installs it"))?;
+    chat::serve(listener, io, site, stop).await?;
     Ok(())
 }

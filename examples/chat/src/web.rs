@@ -1,4 +1,5 @@
-//! The chat's web page and the official browser client, served from memory.
+//! The chat's web page, served from memory. (The browser client is the Socket.IO server's:
+//! `/socket.io/socket.io.js`, see [`crate::start`].)
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -20,7 +21,8 @@ pub struct Site {
     assets: Arc<Vec<Asset>>,
 }
 
-fn example_dir() -> PathBuf {
+/// The folder of the example.
+pub(crate) fn example_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
@@ -35,7 +37,7 @@ fn read(relative: &str) -> Result<Bytes, String> {
 }
 
 impl Site {
-    /// Reads the page and the browser client from `npm ci` in examples/chat.
+    /// Reads the page.
     pub fn load() -> Result<Self, String> {
         let files = [
             ("/", "text/html; charset=utf-8", "static/index.html"),
@@ -45,11 +47,6 @@ impl Site {
                 "static/chat.js",
             ),
             ("/chat.css", "text/css; charset=utf-8", "static/chat.css"),
-            (
-                "/socket.io.min.js",
-                "text/javascript; charset=utf-8",
-                "node_modules/socket.io-client/dist/socket.io.min.js",
-            ),
         ];
         let assets = files
             .into_iter()

@@ -41,13 +41,26 @@ impl Handler for Echo {
     fn on_close(&self, _socket: EngineSocket, _reason: DisconnectReason) {}
 }
 
+/// What the command line may change; everything else is the suites'.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// `--allow-eio3`: both servers also serve Engine.IO v3 clients (Socket.IO v2).
+    pub allow_eio3: bool,
+}
+
 /// The plain Engine.IO echo server of `/engine.io/`.
 pub fn engine_io() -> EngineIo<Echo> {
+    engine_io_with(Options::default())
+}
+
+/// [`engine_io`] with these options.
+pub fn engine_io_with(options: Options) -> EngineIo<Echo> {
     Builder::new()
         .ping_interval(PING_INTERVAL)
         .ping_timeout(PING_TIMEOUT)
         .max_payload(MAX_PAYLOAD)
         .cors(Cors::any())
+        .allow_eio3(options.allow_eio3)
         .build(Echo)
 }
 
@@ -57,12 +70,18 @@ pub fn engine_io() -> EngineIo<Echo> {
 /// from a handler that awaits a timer of `ms` milliseconds first, the second after an async
 /// event middleware held it that long (at most 10 s either way).
 pub fn socket_io() -> SocketIo {
+    socket_io_with(Options::default())
+}
+
+/// [`socket_io`] with these options.
+pub fn socket_io_with(options: Options) -> SocketIo {
     let io = SocketIo::builder()
         .ping_interval(PING_INTERVAL)
         .ping_timeout(PING_TIMEOUT)
         .max_payload(MAX_PAYLOAD)
         .connect_timeout(CONNECT_TIMEOUT)
         .cors(Cors::any())
+        .allow_eio3(options.allow_eio3)
         .build();
     io.of("/").on_connection(|socket: Socket| {
         socket.emit("auth", &(socket.handshake().auth.clone(),));
@@ -112,7 +131,16 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     stop: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let (engine, io) = (engine_io(), socket_io());
+    serve_with(listener, Options::default(), stop).await
+}
+
+/// [`serve`] with these options.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    options: Options,
+    stop: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let (engine, io) = (engine_io_with(options), socket_io_with(options));
     let routes = {
         let (engine, io) = (engine.clone(), io.clone());
         service_fn(move |request: http::Request<Incoming>| {

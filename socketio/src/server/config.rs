@@ -189,3 +189,77 @@ impl Builder {
         self
     }
 }
+
+// Engine.IO options passed through to the engine's builder (issue 14): Engine.IO v3 clients,
+// the client bundle, the trailing slash and the engine hooks.
+impl Builder {
+    /// `allowEIO3` (off): serve Socket.IO v2 clients' Engine.IO v3 sessions. (The Socket.IO
+    /// protocol v4 that such clients speak above it is not served yet.)
+    pub fn allow_eio3(self, allow: bool) -> Self {
+        self.engine(|e| e.allow_eio3(allow))
+    }
+
+    /// `serveClient`: serves the official browser client under the path
+    /// (`/socket.io/socket.io.js` and the others of
+    /// [`CLIENT_FILES`](crate::client_bundle::CLIENT_FILES)) from the `socket.io-client`
+    /// package at `package_dir` (`node_modules/socket.io-client`). Fails, at start-up, when
+    /// the package or one of its files is missing. Off unless called: the project carries no
+    /// copy of the client.
+    pub fn serve_client(
+        self,
+        package_dir: impl AsRef<std::path::Path>,
+    ) -> Result<Self, crate::client_bundle::ClientBundleError> {
+        let files = crate::client_bundle::load(package_dir.as_ref())?;
+        Ok(self.engine(|e| e.static_files(files)))
+    }
+
+    /// `addTrailingSlash` (on): off, `/socket.io` without the slash is served too.
+    pub fn add_trailing_slash(self, add: bool) -> Self {
+        self.engine(|e| e.add_trailing_slash(add))
+    }
+
+    /// The engine's `initial_headers` hook: headers for the handshake's response.
+    pub fn initial_headers(
+        self,
+        hook: impl Fn(&mut http::HeaderMap, &http::request::Parts) + Send + Sync + 'static,
+    ) -> Self {
+        self.engine(|e| e.initial_headers(hook))
+    }
+
+    /// The engine's `headers` hook: headers for every response of a session.
+    pub fn headers(
+        self,
+        hook: impl Fn(&mut http::HeaderMap, &http::request::Parts) + Send + Sync + 'static,
+    ) -> Self {
+        self.engine(|e| e.headers(hook))
+    }
+
+    /// The engine's `connection_error` hook: every refused connection, with its code,
+    /// message and context.
+    pub fn on_connection_error(
+        self,
+        hook: impl Fn(&engineio::server::ConnectionError<'_>) + Send + Sync + 'static,
+    ) -> Self {
+        self.engine(|e| e.on_connection_error(hook))
+    }
+
+    /// The engine's `generateId`: the id of each new Engine.IO session.
+    pub fn generate_id<F, Fut>(self, generate: F) -> Self
+    where
+        F: Fn(&EngineHandshake) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<String, String>> + Send + 'static,
+    {
+        self.engine(|e| e.generate_id(generate))
+    }
+
+    /// An engine middleware (`io.engine.use`): runs on every raw request under the path.
+    pub fn engine_middleware<F, Fut>(self, middleware: F) -> Self
+    where
+        F: Fn(&http::request::Parts) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<engineio::server::Decoration, engineio::server::Refusal>>
+            + Send
+            + 'static,
+    {
+        self.engine(|e| e.middleware(middleware))
+    }
+}

@@ -43,9 +43,14 @@ impl Chat {
         let site = chat::Site::load()
             .unwrap_or_else(|err| panic!("{err} (scripts/browser installs it too)"));
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(chat::serve(listener, chat::start(), site, async {
-            let _ = stopped.await;
-        }));
+        let task = tokio::spawn(chat::serve(
+            listener,
+            chat::start().expect("the chat's browser client (scripts/browser installs it)"),
+            site,
+            async {
+                let _ = stopped.await;
+            },
+        ));
         Self { addr, stop, task }
     }
 

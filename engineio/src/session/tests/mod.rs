@@ -398,5 +398,6 @@ fn signals_before_the_event_is_taken_count_as_one() {
     assert_eq!(s.handle(t0, Input::Signal), Err(SessionError::Closed));
 }
 
+mod eio3;
 mod fuzz;
 mod upgrade;
