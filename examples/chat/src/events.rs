@@ -5,6 +5,7 @@ use socketio::server::{Event, Socket, SocketIo};
 use socketio::Binary;
 
 use crate::room::{now_ms, valid_name, Chat, ChatMessage, User, GENERAL};
+use crate::store::Store;
 use socketio::server::DisconnectReason;
 
 fn nickname(socket: &Socket) -> String {
@@ -36,6 +37,16 @@ fn refuse(event: Event, error: &str) {
     answer(event, &json!({ "ok": false, "error": error }));
 }
 
+/// Sets the nickname others see (a `User` always serializes).
+fn set_nickname(socket: &Socket, nickname: &str) {
+    let user = User {
+        nickname: nickname.to_owned(),
+    };
+    if let Err(error) = socket.set_data(&user) {
+        eprintln!("cannot keep the nickname of {}: {error}", socket.id());
+    }
+}
+
 /// Tells a room who is in it (but `leaving`, who is on the way out). The list is read and sent
 /// under the chat's announcement lock, so the last list a client gets is the latest one.
 fn send_members(io: &SocketIo, chat: &Chat, room: &str, leaving: Option<&str>) {
@@ -53,14 +64,12 @@ fn send_members(io: &SocketIo, chat: &Chat, room: &str, leaving: Option<&str>) {
 }
 
 /// Registers the chat on the main namespace.
-pub(crate) fn register(io: &SocketIo, chat: Chat) {
+pub(crate) fn register(io: &SocketIo, chat: Chat, store: Store) {
     let io2 = io.clone();
-    io.of("/").on_connection(move |socket: Socket| {
+    io.on_connection(move |socket: Socket| {
         let guest = format!("guest-{}", &socket.id()[..4]);
         chat.claim(socket.id(), &guest);
-        let _ = socket.set_data(&User {
-            nickname: guest.clone(),
-        });
+        set_nickname(&socket, &guest);
         socket.join(GENERAL);
         let welcome = json!({ "id": socket.id(), "nickname": guest, "rooms": [GENERAL] });
         socket.emit("welcome", &welcome);
@@ -69,8 +78,8 @@ pub(crate) fn register(io: &SocketIo, chat: Chat) {
             .emit("joined", &json!({ "room": GENERAL, "nickname": guest }));
         send_members(&io2, &chat, GENERAL, None);
         on_nickname(&socket, &io2, &chat);
-        on_rooms(&socket, &io2, &chat);
-        on_messages(&socket, &chat);
+        on_rooms(&socket, &io2, &chat, &store);
+        on_messages(&socket, &store);
         on_leaving(&socket, &io2, &chat);
     });
 }
@@ -90,9 +99,7 @@ fn on_nickname(socket: &Socket, io: &SocketIo, chat: &Chat) {
             return refuse(event, "that nickname is taken");
         }
         let old = nickname(socket);
-        let _ = socket.set_data(&User {
-            nickname: name.clone(),
-        });
+        set_nickname(socket, &name);
         answer(event, &json!({ "ok": true, "nickname": name }));
         let rooms = chat_rooms(socket);
         socket
@@ -104,26 +111,32 @@ fn on_nickname(socket: &Socket, io: &SocketIo, chat: &Chat) {
     });
 }
 
-fn on_rooms(socket: &Socket, io: &SocketIo, chat: &Chat) {
-    let (io2, chat2) = (io.clone(), chat.clone());
-    socket.on("join", move |socket: &Socket, event: Event| {
-        let room = match event
-            .arg::<String>(0)
-            .map_err(|e| e.to_string())
-            .and_then(|n| valid_name(&n))
-        {
-            Ok(room) => room,
-            Err(error) => return refuse(event, &error),
-        };
-        socket.join(room.as_str());
-        let history = chat2.history(&room);
-        answer(
-            event,
-            &json!({ "ok": true, "room": room, "history": history }),
-        );
-        let who = json!({ "room": room, "nickname": nickname(socket) });
-        socket.to(room.as_str()).emit("joined", &who);
-        send_members(&io2, &chat2, &room, None);
+fn on_rooms(socket: &Socket, io: &SocketIo, chat: &Chat, store: &Store) {
+    let (io2, chat2, store) = (io.clone(), chat.clone(), store.clone());
+    // Async: the room's history comes from the store.
+    socket.on("join", move |socket: Socket, event: Event| {
+        let (io, chat, store) = (io2.clone(), chat2.clone(), store.clone());
+        async move {
+            let room = match event
+                .arg::<String>(0)
+                .map_err(|e| e.to_string())
+                .and_then(|n| valid_name(&n))
+            {
+                Ok(room) => room,
+                Err(error) => return refuse(event, &error),
+            };
+            socket.join(room.as_str());
+            let Ok(history) = store.recent(&room).await else {
+                return refuse(event, "the server is shutting down");
+            };
+            answer(
+                event,
+                &json!({ "ok": true, "room": room, "history": history }),
+            );
+            let who = json!({ "room": room, "nickname": nickname(&socket) });
+            socket.to(room.as_str()).emit("joined", &who);
+            send_members(&io, &chat, &room, None);
+        }
     });
     let (io, chat) = (io.clone(), chat.clone());
     socket.on("leave", move |socket: &Socket, event: Event| {
@@ -141,36 +154,21 @@ fn on_rooms(socket: &Socket, io: &SocketIo, chat: &Chat) {
     });
 }
 
-fn on_messages(socket: &Socket, chat: &Chat) {
-    let chat = chat.clone();
-    let io = socket.nsp();
-    socket.on("message", move |socket: &Socket, event: Event| {
-        let room = event
-            .arg::<Value>(0)
-            .ok()
-            .and_then(|v| v["room"].as_str().map(str::to_owned));
-        let text = event
-            .arg::<Value>(0)
-            .ok()
-            .and_then(|v| v["text"].as_str().map(str::to_owned));
-        let (Some(room), Some(text)) = (room, text) else {
-            return refuse(event, "a message needs a room and a text");
-        };
-        if !chat_rooms(socket).contains(&room) || text.trim().is_empty() || text.len() > 2000 {
-            return refuse(
-                event,
-                "not sent: join the room, and keep it under 2000 bytes",
-            );
+fn on_messages(socket: &Socket, store: &Store) {
+    let store = store.clone();
+    // Async: a message is stored, then broadcast by the store, before the sender hears ok.
+    socket.on("message", move |socket: Socket, event: Event| {
+        let store = store.clone();
+        async move {
+            let message = match chat_message(&socket, &event) {
+                Ok(message) => message,
+                Err(error) => return refuse(event, error),
+            };
+            match store.post(message).await {
+                Ok(()) => answer(event, &json!({ "ok": true })),
+                Err(_closed) => refuse(event, "the server is shutting down"),
+            }
         }
-        let message = ChatMessage {
-            room: room.clone(),
-            from: nickname(socket),
-            text,
-            at: now_ms(),
-        };
-        chat.record(&message);
-        io.to(room.as_str()).emit("message", &(message,));
-        answer(event, &json!({ "ok": true }));
     });
     socket.on("typing", |socket: &Socket, event: Event| {
         let Ok(value) = event.arg::<Value>(0) else {
@@ -208,6 +206,26 @@ fn on_messages(socket: &Socket, chat: &Chat) {
         io.to(file.room.as_str()).emit("file", &(out,));
         answer(event, &json!({ "ok": true }));
     });
+}
+
+/// The message an event carries, or why it cannot be sent.
+fn chat_message(socket: &Socket, event: &Event) -> Result<ChatMessage, &'static str> {
+    let value = event.arg::<Value>(0).unwrap_or_default();
+    let (Some(room), Some(text)) = (value["room"].as_str(), value["text"].as_str()) else {
+        return Err("a message needs a room and a text");
+    };
+    if !chat_rooms(socket).iter().any(|joined| joined == room)
+        || text.trim().is_empty()
+        || text.len() > 2000
+    {
+        return Err("not sent: join the room, and keep it under 2000 bytes");
+    }
+    Ok(ChatMessage {
+        room: room.to_owned(),
+        from: nickname(socket),
+        text: text.to_owned(),
+        at: now_ms(),
+    })
 }
 
 /// A file as the other members receive it: the bytes travel as a binary attachment.

@@ -5,6 +5,7 @@
 
 mod events;
 mod room;
+mod store;
 mod web;
 
 use std::convert::Infallible;
@@ -23,7 +24,8 @@ pub use web::Site;
 pub fn start() -> Result<SocketIo, ClientBundleError> {
     let client = web::example_dir().join("node_modules/socket.io-client");
     let io = SocketIo::builder().serve_client(client)?.build();
-    events::register(&io, room::Chat::default());
+    let store = store::Store::start(io.clone());
+    events::register(&io, room::Chat::default(), store);
     Ok(io)
 }
 

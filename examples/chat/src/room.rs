@@ -1,12 +1,9 @@
-//! The chat's own state: who is called what, and the recent messages of each room.
+//! The chat's own state: who is called what.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
-
-/// Messages kept per room for newcomers.
-const HISTORY: usize = 50;
 
 /// The room every user starts in and cannot leave.
 pub(crate) const GENERAL: &str = "general";
@@ -31,10 +28,9 @@ pub(crate) struct User {
     pub(crate) nickname: String,
 }
 
-/// State shared by every connection.
+/// State shared by every connection (the messages are the store's, `crate::store`).
 #[derive(Clone, Default)]
 pub(crate) struct Chat {
-    history: Arc<Mutex<HashMap<String, VecDeque<ChatMessage>>>>,
     nicknames: Arc<Mutex<HashMap<String, String>>>,
     /// Held while a member list is read and sent, so that lists reach each client in the order
     /// they were read: without it, of two renames at once, the list read first (missing the
@@ -43,25 +39,6 @@ pub(crate) struct Chat {
 }
 
 impl Chat {
-    /// Records a message in its room's history.
-    pub(crate) fn record(&self, message: &ChatMessage) {
-        let mut history = self.history.lock().unwrap_or_else(|e| e.into_inner());
-        let room = history.entry(message.room.clone()).or_default();
-        if room.len() == HISTORY {
-            room.pop_front();
-        }
-        room.push_back(message.clone());
-    }
-
-    /// The recent messages of a room, oldest first.
-    pub(crate) fn history(&self, room: &str) -> Vec<ChatMessage> {
-        let history = self.history.lock().unwrap_or_else(|e| e.into_inner());
-        history
-            .get(room)
-            .map(|h| h.iter().cloned().collect())
-            .unwrap_or_default()
-    }
-
     /// Claims a nickname for a socket; `false` when another socket has it.
     pub(crate) fn claim(&self, socket: &str, nickname: &str) -> bool {
         let mut names = self.nicknames.lock().unwrap_or_else(|e| e.into_inner());
@@ -121,24 +98,12 @@ mod tests {
     }
 
     #[test]
-    fn nicknames_are_unique_ignoring_case_and_history_is_bounded() {
+    fn nicknames_are_unique_ignoring_case() {
         let chat = Chat::default();
         assert!(chat.claim("s1", "Alice"));
         assert!(!chat.claim("s2", "alice"));
         assert!(chat.claim("s1", "alice"));
         chat.release("s1");
         assert!(chat.claim("s2", "alice"));
-        for i in 0..60 {
-            let text = i.to_string();
-            chat.record(&ChatMessage {
-                room: "r".into(),
-                from: "a".into(),
-                text,
-                at: 0,
-            });
-        }
-        let history = chat.history("r");
-        assert_eq!(history.len(), HISTORY);
-        assert_eq!(history[0].text, "10");
     }
 }
