@@ -18,6 +18,7 @@ use thiserror::Error;
 
 use crate::packet::{NamespaceName, Packet};
 use crate::payload::Payload;
+use crate::recovery::{Restored, Session};
 use crate::room::Room;
 
 /// A boxed, sendable future.
@@ -256,6 +257,40 @@ pub trait Adapter: Send + Sync + 'static {
     /// A room of this namespace lost its last local member (called as
     /// [`Adapter::room_created`] is).
     fn room_deleted(&self, _room: &Room) {}
+
+    /// Whether the adapter keeps sessions for connection state recovery (the in-memory
+    /// [`SessionAwareAdapter`](crate::recovery::SessionAwareAdapter) does; the Redis pub/sub
+    /// adapters do not, as the reference's).
+    fn supports_recovery(&self) -> bool {
+        false
+    }
+
+    /// Connection state recovery: keeps an event that a disconnected client may miss and
+    /// appends its offset as the event's last argument; `false` (the default) when the
+    /// packet is not kept and stays as it is. Called for each event emitted on this node,
+    /// before it is delivered, with no lock held.
+    ///
+    /// The offset is given at once: an adapter whose store names offsets itself, remotely
+    /// (the reference's Redis Streams adapter uses the stream entry's id), needs an
+    /// asynchronous form of this method, which the server does not offer yet.
+    fn keep_packet(&self, _packet: &mut Packet, _opts: &BroadcastOptions) -> bool {
+        false
+    }
+
+    /// Keeps the session of a socket that left for a reason it can come back from.
+    fn persist_session(&self, _session: Session) -> BoxFuture<'_, Result<(), AdapterError>> {
+        Box::pin(std::future::ready(Err(AdapterError::Unsupported)))
+    }
+
+    /// The session of private id `pid` with the events its rooms got after `offset`, once;
+    /// `None` when there is none to restore.
+    fn restore_session(
+        &self,
+        _pid: &str,
+        _offset: &str,
+    ) -> BoxFuture<'_, Result<Option<Restored>, AdapterError>> {
+        Box::pin(std::future::ready(Err(AdapterError::Unsupported)))
+    }
 
     /// Stops the adapter.
     fn close(&self) -> BoxFuture<'_, ()> {

@@ -45,6 +45,7 @@ pub mod msgpack;
 pub mod packet;
 pub mod parser;
 pub mod payload;
+pub mod recovery;
 pub mod room;
 #[cfg(feature = "server")]
 pub mod server;

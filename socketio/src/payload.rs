@@ -176,6 +176,14 @@ impl Payload {
         }
     }
 
+    /// Appends one argument to an argument list (a value that is not an array is left as it
+    /// is): the offset of an event kept for connection state recovery.
+    pub(crate) fn push_arg(&mut self, arg: Value) {
+        if let Value::Array(items) = &mut self.value {
+            items.push(arg);
+        }
+    }
+
     /// Hands over the attachments of a payload that was decoded before they arrived.
     pub(crate) fn set_attachments(&mut self, attachments: Vec<Bytes>) {
         self.attachments = attachments;

@@ -8,6 +8,7 @@ use engineio::server::{Cookie, Cors, Handshake as EngineHandshake};
 
 use crate::adapter::{AdapterFactory, MemoryAdapter};
 use crate::parser::{JsonParser, Parser};
+use crate::recovery::{RecoveryOptions, SessionAwareAdapterFactory};
 
 /// Options of the Socket.IO layer. The Engine.IO options live in the engine builder.
 #[derive(Clone)]
@@ -22,6 +23,10 @@ pub(crate) struct Config {
     pub(crate) cleanup_empty_children: bool,
     /// Makes each namespace's adapter.
     pub(crate) adapter: Arc<dyn AdapterFactory>,
+    /// The adapter was chosen by the application (recovery then keeps it).
+    pub(crate) adapter_chosen: bool,
+    /// Connection state recovery, when on.
+    pub(crate) recovery: Option<RecoveryOptions>,
     /// Acknowledgements one socket may wait for at once.
     pub(crate) max_pending_acks: usize,
     /// Encodes every packet and makes each connection's decoder (`parser`).
@@ -62,6 +67,8 @@ impl Builder {
                 max_json_depth: crate::decoder::MAX_JSON_DEPTH,
                 cleanup_empty_children: false,
                 adapter: Arc::new(MemoryAdapter),
+                adapter_chosen: false,
+                recovery: None,
                 max_pending_acks: 10_000,
                 parser: Arc::new(JsonParser),
             },
@@ -176,8 +183,36 @@ impl Builder {
         self
     }
 
+    /// Connection state recovery (`connectionStateRecovery`, off by default): a client that
+    /// drops and comes back within `max_disconnection_duration` gets its socket back (id,
+    /// rooms, data) and every event it missed, in order. The CONNECT reply then carries a
+    /// private id (`pid`) beside the `sid`, and every event that can be replayed (not
+    /// volatile, without an ack) carries its offset as its last argument, as the reference's.
+    /// Unless an adapter is chosen, each namespace gets the in-memory
+    /// [`SessionAwareAdapter`](crate::recovery::SessionAwareAdapter); an adapter that cannot
+    /// keep sessions (the Redis pub/sub ones, as the reference's) leaves every client a fresh
+    /// session.
+    ///
+    /// ```
+    /// use socketio::recovery::RecoveryOptions;
+    /// use socketio::server::SocketIo;
+    /// let io = SocketIo::builder()
+    ///     .connection_state_recovery(RecoveryOptions::default())
+    ///     .build();
+    /// # let _ = io;
+    /// ```
+    pub fn connection_state_recovery(mut self, options: RecoveryOptions) -> Self {
+        self.config.recovery = Some(options);
+        if !self.config.adapter_chosen {
+            let clock = || tokio::time::Instant::now().into_std();
+            self.config.adapter = Arc::new(SessionAwareAdapterFactory { options, clock });
+        }
+        self
+    }
+
     /// The adapter of every namespace (in memory by default).
     pub fn adapter(mut self, factory: impl AdapterFactory) -> Self {
+        self.config.adapter_chosen = true;
         self.config.adapter = Arc::new(factory);
         self
     }

@@ -50,6 +50,20 @@ impl DisconnectReason {
     }
 }
 
+impl DisconnectReason {
+    /// Whether a client that left for this reason can come back with its session, with
+    /// connection state recovery on (the reference's `RECOVERABLE_DISCONNECT_REASONS`): every
+    /// reason but a parse error and a disconnect someone asked for.
+    pub fn is_recoverable(self) -> bool {
+        !matches!(
+            self,
+            DisconnectReason::ParseError
+                | DisconnectReason::ClientNamespaceDisconnect
+                | DisconnectReason::ServerNamespaceDisconnect
+        )
+    }
+}
+
 impl From<engineio::DisconnectReason> for DisconnectReason {
     fn from(reason: engineio::DisconnectReason) -> Self {
         match reason {

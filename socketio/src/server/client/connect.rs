@@ -17,6 +17,7 @@ use super::inbox::{Message, Verdict};
 use super::slot::Slot;
 use super::{empty_auth, Connection};
 use crate::packet::{NamespaceName, Packet, PacketKind};
+use crate::recovery::Restored;
 use crate::room::SocketId;
 use crate::server::callback;
 use crate::server::delivery::send_to_engine;
@@ -40,7 +41,7 @@ impl Connection {
             return;
         };
         if let Some(found) = registry.get(&name) {
-            return self.admit(&found, auth);
+            return self.admit(found, auth);
         }
         let mut lookup: Lookup = Box::pin(registry.resolve(name.clone(), auth.clone()));
         match callback::poll_once(&"namespace predicate", &mut lookup) {
@@ -66,7 +67,7 @@ impl Connection {
     pub(super) fn resolved(&mut self, name: NamespaceName, auth: Value, found: Option<Namespace>) {
         self.resolving.remove(&name);
         match found {
-            Some(namespace) => self.admit(&namespace, auth),
+            Some(namespace) => self.admit(namespace, auth),
             None => {
                 let refusal = ConnectError::new("Invalid namespace").to_json();
                 let packet = Packet::new(name, PacketKind::ConnectError(refusal));
@@ -75,24 +76,26 @@ impl Connection {
         }
     }
 
-    /// Makes the socket and runs the namespace's connect middlewares.
-    fn admit(&mut self, namespace: &Namespace, auth: Value) {
-        let handshake = Handshake::new(self.engine.handshake().clone(), auth);
-        let socket = Socket::new(Parts {
-            id: new_id(),
-            ns: namespace.clone(),
-            engine: self.engine.clone(),
-            link: self.inbox.clone(),
-            handshake,
-            recovered: false,
-        });
-        namespace
-            .0
-            .update(|state| state.add(socket.clone(), Value::Null, &[]));
+    /// Makes the socket (the one a session recovery found again, or a fresh one) and runs
+    /// the namespace's connect middlewares (which a recovered socket may skip).
+    pub(super) fn admit_as(
+        &mut self,
+        namespace: &Namespace,
+        auth: Value,
+        restored: Option<Restored>,
+    ) {
+        let (socket, missed) = self.make_socket(namespace, auth, restored);
         let name = namespace.name().clone();
-        self.slots.insert(name, Slot::new(socket.clone()));
+        let recovered = socket.recovered();
+        self.slots.insert(name, Slot::new(socket.clone(), missed));
         let middlewares = read(&namespace.0.hooks).middlewares.clone();
-        if middlewares.is_empty() {
+        let skip = recovered
+            && namespace
+                .0
+                .config
+                .recovery
+                .is_some_and(|options| options.skip_middlewares);
+        if middlewares.is_empty() || skip {
             return self.admitted(&socket, Verdict::Admitted);
         }
         let mut admission: Admission = Box::pin(run_middlewares(middlewares, socket.clone()));
@@ -160,12 +163,64 @@ impl Connection {
         }
         self.timers.connect = None;
         self.rearm();
-        let reply = Packet::connect(
-            namespace.name().clone(),
-            Some(json!({ "sid": socket.id() })),
-        );
-        send_to_engine(&self.engine, &*self.config.parser, &reply);
+        let parser = &*self.config.parser;
+        // What a recovered socket missed goes before the CONNECT, as in the reference (the
+        // client holds it until it is connected).
+        let missed = self
+            .slots
+            .get_mut(namespace.name())
+            .map(|slot| std::mem::take(&mut slot.missed))
+            .unwrap_or_default();
+        for packet in &missed {
+            send_to_engine(&self.engine, parser, packet);
+        }
+        let reply = match socket.pid() {
+            Some(pid) => json!({ "sid": socket.id(), "pid": pid }),
+            None => json!({ "sid": socket.id() }),
+        };
+        let reply = Packet::connect(namespace.name().clone(), Some(reply));
+        send_to_engine(&self.engine, parser, &reply);
         namespace.0.run_connection_handlers(socket);
+    }
+}
+
+impl Connection {
+    /// The socket of a CONNECT, registered joining in its namespace: the recovered one with
+    /// the packets it missed, when its session was found and its id is free, else a new one.
+    fn make_socket(
+        &self,
+        namespace: &Namespace,
+        auth: Value,
+        restored: Option<Restored>,
+    ) -> (Socket, Vec<Packet>) {
+        let recovery = namespace.0.config.recovery.is_some();
+        let handshake = Handshake::new(self.engine.handshake().clone(), auth);
+        let parts = |id: SocketId, pid: Option<SocketId>, recovered: bool| Parts {
+            id,
+            pid,
+            ns: namespace.clone(),
+            engine: self.engine.clone(),
+            link: self.inbox.clone(),
+            handshake: handshake.clone(),
+            recovered,
+        };
+        if let Some(Restored { session, missed }) = restored {
+            let id = SocketId::from(session.sid.as_str());
+            let socket = Socket::new(parts(id, Some(SocketId::from(session.pid.as_str())), true));
+            let added = namespace
+                .0
+                .update(|state| state.add(socket.clone(), session.data, &session.rooms));
+            if added {
+                return (socket, missed);
+            }
+            // The id is someone's now (a socket not yet gone): a fresh session instead.
+        }
+        let pid = recovery.then(new_id);
+        let socket = Socket::new(parts(new_id(), pid, false));
+        namespace
+            .0
+            .update(|state| state.add(socket.clone(), Value::Null, &[]));
+        (socket, Vec::new())
     }
 }
 
@@ -188,7 +243,7 @@ fn verdict(result: Result<(), ConnectError>) -> Verdict {
 }
 
 /// Awaits what is left of a started future; `None` when it panicked (logged).
-async fn finish<T>(
+pub(super) async fn finish<T>(
     what: &'static str,
     future: Pin<Box<dyn Future<Output = T> + Send>>,
 ) -> Option<T> {

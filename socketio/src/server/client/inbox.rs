@@ -14,6 +14,7 @@ use engineio::server::Socket as EngineSocket;
 use serde_json::Value;
 
 use crate::packet::NamespaceName;
+use crate::recovery::Restored;
 use crate::server::error::ConnectError;
 use crate::server::namespace::Namespace;
 use crate::server::socket::link::{Command, Link, Refused};
@@ -32,8 +33,18 @@ pub(crate) enum Message {
         auth: Value,
         found: Option<Namespace>,
     },
+    /// A session recovery's lookup ended (boxed: a session is much larger than the other
+    /// messages).
+    Restored(Box<Lookup>),
     /// The connect middlewares of a joining socket decided.
     Admitted { socket: Socket, verdict: Verdict },
+}
+
+/// The end of a session lookup.
+pub(crate) struct Lookup {
+    pub(crate) namespace: Namespace,
+    pub(crate) auth: Value,
+    pub(crate) restored: Option<Restored>,
 }
 
 /// How the connect middlewares ended.

@@ -5,6 +5,7 @@
 mod connect;
 mod dispatch;
 pub(crate) mod inbox;
+mod recover;
 mod slot;
 
 use std::collections::{HashMap, HashSet};
@@ -113,6 +114,14 @@ impl Connection {
                 Message::Socket(command) => self.command(command),
                 Message::Resolved { name, auth, found } => self.resolved(name, auth, found),
                 Message::Admitted { socket, verdict } => self.admitted(&socket, verdict),
+                Message::Restored(lookup) => {
+                    let inbox::Lookup {
+                        namespace,
+                        auth,
+                        restored,
+                    } = *lookup;
+                    self.restored(&namespace, auth, restored);
+                }
             }
         }
         self.rearm();
@@ -278,7 +287,11 @@ impl Connection {
         for handler in &slot.handlers.disconnecting {
             callback::run(&"disconnecting handler", || handler(socket.clone(), reason));
         }
+        let session = recover::session_of(&socket, reason);
         ns.0.remove(socket.id());
+        if let Some(session) = session {
+            recover::persist(ns.clone(), session);
+        }
         for handler in &slot.handlers.disconnect {
             callback::run(&"disconnect handler", || handler(socket.clone(), reason));
         }

@@ -3,7 +3,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::Instant;
 
-use crate::packet::NamespaceName;
+use crate::packet::{NamespaceName, Packet};
 use crate::server::ack::AckWaiter;
 use crate::server::error::AckError;
 use crate::server::socket::handler::Handlers;
@@ -17,6 +17,8 @@ pub(super) struct Slot {
     pub(super) acks: HashMap<u64, Pending>,
     /// The CONNECT was answered; until then the connect middlewares run.
     pub(super) joined: bool,
+    /// What a recovered socket missed, sent just before its CONNECT answer.
+    pub(super) missed: Vec<Packet>,
 }
 
 pub(super) struct Pending {
@@ -36,12 +38,13 @@ impl Pending {
 }
 
 impl Slot {
-    pub(super) fn new(socket: Socket) -> Self {
+    pub(super) fn new(socket: Socket, missed: Vec<Packet>) -> Self {
         Self {
             socket,
             handlers: Handlers::default(),
             acks: HashMap::new(),
             joined: false,
+            missed,
         }
     }
 

@@ -53,6 +53,22 @@ impl Shared {
         delivery::fan_out(&targets, packet, Delivery::from_flags(&opts.flags))
     }
 
+    /// Emits a packet from this node: kept with its offset when connection state recovery is
+    /// on and it can be replayed, delivered to the local sockets `opts` selects, and
+    /// published to the other nodes unless `local`.
+    pub(crate) fn publish(&self, mut packet: Packet, opts: &BroadcastOptions) {
+        if self.config.recovery.is_some() {
+            self.adapter.keep_packet(&mut packet, opts);
+        }
+        self.deliver(&packet, opts);
+        if opts.is_local() {
+            return;
+        }
+        if let Err(error) = self.adapter.broadcast(&packet, opts) {
+            tracing::warn!(%error, "broadcast not published to the other nodes");
+        }
+    }
+
     /// Delivers a packet that asks for acks, with this node's own ack id, each answer going to
     /// `on_ack` until `expires`; returns how many clients will answer.
     pub(crate) fn deliver_with_ack(

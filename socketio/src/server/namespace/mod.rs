@@ -128,6 +128,12 @@ impl Namespace {
     /// Starts the adapter on the runtime, when there is one (a server built outside one, as
     /// in a doc example, has nothing to start: the memory adapter's start does nothing).
     pub(crate) fn start(&self) {
+        if self.0.config.recovery.is_some() && !self.0.adapter.supports_recovery() {
+            tracing::warn!(
+                namespace = %self.0.name.as_str(),
+                "connection state recovery is on, but this adapter keeps no sessions: every client gets a fresh one"
+            );
+        }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };

@@ -128,16 +128,13 @@ impl BroadcastOperator {
         self.ns.0.family()
     }
 
-    /// Delivers locally (each namespace of a dynamic family) and tells the other nodes.
+    /// Publishes in each namespace of a dynamic family (or the one).
     fn publish(&self, packet: &Packet) {
         for ns in self.family() {
-            let packet = Packet::new(ns.name.clone(), packet.kind.clone());
-            ns.deliver(&packet, &self.opts);
-            if !self.opts.is_local() {
-                if let Err(error) = ns.adapter.broadcast(&packet, &self.opts) {
-                    tracing::warn!(%error, "broadcast not published to the other nodes");
-                }
-            }
+            ns.publish(
+                Packet::new(ns.name.clone(), packet.kind.clone()),
+                &self.opts,
+            );
         }
     }
 

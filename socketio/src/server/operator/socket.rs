@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::BroadcastOperator;
 use crate::adapter::BroadcastFlags;
-use crate::server::delivery::{self, event_packet, Delivery};
+use crate::server::delivery::{event_packet, Delivery};
 use crate::server::error::{AckError, EmitError};
 use crate::server::socket::{IntoRooms, Socket};
 
@@ -149,7 +149,7 @@ impl SocketOperator {
     /// [`SocketOperator::emit`], with what went wrong.
     pub fn try_emit<T: Serialize + ?Sized>(&self, event: &str, args: &T) -> Result<(), EmitError> {
         let packet = event_packet(self.socket.namespace(), event, args, None)?;
-        delivery::send(&self.socket, &packet, Delivery::from_flags(&self.flags))
+        self.socket.send_event(packet, &self.flags)
     }
 
     /// Sends an event to this client and waits for its acknowledgement: within the

@@ -8,6 +8,8 @@ use tokio::sync::oneshot;
 
 use super::link::Op;
 use super::Socket;
+use crate::adapter::{BroadcastFlags, BroadcastOptions};
+use crate::packet::Packet;
 use crate::payload::Payload;
 use crate::server::ack::{now, AckWaiter};
 use crate::server::delivery::{self, event_packet, payload_event, Delivery};
@@ -28,7 +30,27 @@ impl Socket {
     /// [`Socket::emit`], with what went wrong.
     pub fn try_emit<T: Serialize + ?Sized>(&self, event: &str, args: &T) -> Result<(), EmitError> {
         let packet = event_packet(self.namespace(), event, args, None)?;
-        delivery::send(self, &packet, Delivery::NORMAL)
+        self.send_event(packet, &BroadcastFlags::default())
+    }
+
+    /// Sends an event to this client. With connection state recovery on, it goes as a
+    /// broadcast to the socket's own room, as in the reference, so that it is kept (with its
+    /// offset) for the client should it drop before it gets it.
+    pub(crate) fn send_event(
+        &self,
+        packet: Packet,
+        flags: &BroadcastFlags,
+    ) -> Result<(), EmitError> {
+        if self.0.ns.0.config.recovery.is_none() {
+            return delivery::send(self, &packet, Delivery::from_flags(flags));
+        }
+        let opts = BroadcastOptions {
+            rooms: vec![self.sid().clone()],
+            except: Vec::new(),
+            flags: flags.clone(),
+        };
+        self.0.ns.0.publish(packet, &opts);
+        Ok(())
     }
 
     /// Sends an event whose arguments are already a payload (the argument list, binary
@@ -36,7 +58,7 @@ impl Socket {
     /// logged as [`Socket::emit`] logs it.
     pub fn emit_payload(&self, event: &str, args: Payload) {
         let sent = payload_event(self.namespace(), event, args, None)
-            .and_then(|packet| delivery::send(self, &packet, Delivery::NORMAL));
+            .and_then(|packet| self.send_event(packet, &BroadcastFlags::default()));
         if let Err(error) = sent {
             error.report("emit");
         }

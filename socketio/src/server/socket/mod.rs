@@ -77,6 +77,9 @@ impl<T: IntoRooms, const N: usize> IntoRooms for [T; N] {
 
 pub(crate) struct Core {
     id: SocketId,
+    /// The private id a client shows to recover its session (with connection state
+    /// recovery on).
+    pid: Option<SocketId>,
     ns: Namespace,
     engine: EngineSocket,
     link: Arc<dyn Link>,
@@ -101,6 +104,7 @@ impl fmt::Debug for Socket {
 /// What a new socket is made of.
 pub(crate) struct Parts {
     pub(crate) id: SocketId,
+    pub(crate) pid: Option<SocketId>,
     pub(crate) ns: Namespace,
     pub(crate) engine: EngineSocket,
     pub(crate) link: Arc<dyn Link>,
@@ -112,6 +116,7 @@ impl Socket {
     pub(crate) fn new(parts: Parts) -> Self {
         Socket(Arc::new(Core {
             id: parts.id,
+            pid: parts.pid,
             ns: parts.ns,
             engine: parts.engine,
             link: parts.link,
@@ -127,6 +132,11 @@ impl Socket {
 
     pub(crate) fn sid(&self) -> &SocketId {
         &self.0.id
+    }
+
+    /// The private id of the session, with connection state recovery on.
+    pub(crate) fn pid(&self) -> Option<&SocketId> {
+        self.0.pid.as_ref()
     }
 
     /// The namespace's name.
