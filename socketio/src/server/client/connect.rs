@@ -142,7 +142,11 @@ impl Connection {
         socket.nsp().0.remove(socket.id());
         match verdict {
             Verdict::Refused(error) if ours && !gone => {
-                let packet = Packet::new(name, PacketKind::ConnectError(error.to_json()));
+                let data = match self.speaks_v4() {
+                    true => super::protocol4::refusal(&error),
+                    false => error.to_json(),
+                };
+                let packet = Packet::new(name, PacketKind::ConnectError(data));
                 send_to_engine(&self.engine, &*self.config.parser, &packet);
             }
             Verdict::Failed if ours => self.engine.close(),
@@ -174,11 +178,12 @@ impl Connection {
         for packet in &missed {
             send_to_engine(&self.engine, parser, packet);
         }
-        let reply = match socket.pid() {
-            Some(pid) => json!({ "sid": socket.id(), "pid": pid }),
-            None => json!({ "sid": socket.id() }),
+        let reply = match (socket.pid(), self.speaks_v4()) {
+            (_, true) => None,
+            (Some(pid), false) => Some(json!({ "sid": socket.id(), "pid": pid })),
+            (None, false) => Some(json!({ "sid": socket.id() })),
         };
-        let reply = Packet::connect(namespace.name().clone(), Some(reply));
+        let reply = Packet::connect(namespace.name().clone(), reply);
         send_to_engine(&self.engine, parser, &reply);
         namespace.0.run_connection_handlers(socket);
     }
@@ -215,8 +220,9 @@ impl Connection {
             }
             // The id is someone's now (a socket not yet gone): a fresh session instead.
         }
-        let pid = recovery.then(new_id);
-        let socket = Socket::new(parts(new_id(), pid, false));
+        let pid = (recovery && !self.speaks_v4()).then(new_id);
+        let id = self.socket_id(namespace.name(), new_id());
+        let socket = Socket::new(parts(id, pid, false));
         namespace
             .0
             .update(|state| state.add(socket.clone(), Value::Null, &[]));

@@ -5,6 +5,7 @@
 mod connect;
 mod dispatch;
 pub(crate) mod inbox;
+mod protocol4;
 mod recover;
 mod slot;
 
@@ -69,6 +70,9 @@ impl Handler for ClientHandler {
         };
         connection.timers.connect = Some(now() + self.config.connect_timeout);
         connection.rearm();
+        if connection.speaks_v4() {
+            connection.join_main_namespace();
+        }
         connection
     }
 
@@ -164,7 +168,12 @@ impl Connection {
         }
     }
 
-    fn on_packet(&mut self, packet: Packet) {
+    fn on_packet(&mut self, mut packet: Packet) {
+        if let (PacketKind::Connect(auth), true) = (&mut packet.kind, self.speaks_v4()) {
+            let (name, query) = protocol4::split_namespace(&packet.namespace);
+            packet.namespace = name;
+            *auth = Some(query);
+        }
         let namespace = packet.namespace;
         let joined = self.slots.get(&namespace).is_some_and(|slot| slot.joined);
         match (joined, packet.kind) {
