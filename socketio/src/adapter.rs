@@ -9,7 +9,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -177,8 +177,13 @@ pub trait LocalNamespace: Send + Sync + 'static {
 /// How a namespace talks to the other nodes. Every method has the single-node behaviour as
 /// its default, which is the whole of [`MemoryAdapter`].
 pub trait Adapter: Send + Sync + 'static {
-    /// Starts the adapter for a namespace.
-    fn init(&self, _namespace: Arc<dyn LocalNamespace>) -> BoxFuture<'_, Result<(), AdapterError>> {
+    /// Starts the adapter for a namespace. The namespace owns its adapter, so the adapter
+    /// holds it weakly (a strong reference would keep a removed dynamic namespace alive
+    /// forever); an upgrade that fails means the namespace is gone.
+    fn init(
+        &self,
+        _namespace: Weak<dyn LocalNamespace>,
+    ) -> BoxFuture<'_, Result<(), AdapterError>> {
         Box::pin(std::future::ready(Ok(())))
     }
 

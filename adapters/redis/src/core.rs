@@ -1,7 +1,7 @@
 //! What the classic and the sharded adapter of one namespace both hold.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, Weak};
 
 use socketio::adapter::{AdapterError, LocalNamespace};
 use socketio::packet::NamespaceName;
@@ -24,7 +24,7 @@ pub(crate) struct Core {
     /// The requests waiting for answers.
     pub(crate) pending: Pending,
     /// Where operations from other nodes are applied; set by `init`.
-    local: OnceLock<Arc<dyn LocalNamespace>>,
+    local: OnceLock<Weak<dyn LocalNamespace>>,
     /// The last number of servers Redis gave.
     last_count: AtomicUsize,
 }
@@ -47,13 +47,13 @@ impl Core {
         }
     }
 
-    /// The namespace, once the adapter started.
-    pub(crate) fn local(&self) -> Option<&Arc<dyn LocalNamespace>> {
-        self.local.get()
+    /// The namespace, once the adapter started and while it exists.
+    pub(crate) fn local(&self) -> Option<Arc<dyn LocalNamespace>> {
+        self.local.get().and_then(Weak::upgrade)
     }
 
     /// Keeps the namespace (the first one given: `init` runs once).
-    pub(crate) fn set_local(&self, local: Arc<dyn LocalNamespace>) {
+    pub(crate) fn set_local(&self, local: Weak<dyn LocalNamespace>) {
         if self.local.set(local).is_err() {
             tracing::warn!(nsp = %self.nsp.as_str(), "adapter started twice: keeping the first namespace");
         }

@@ -8,7 +8,7 @@
 
 mod receive;
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use rmpv::Value as Mp;
 use socketio::adapter::{
@@ -166,7 +166,7 @@ fn take_field(mut answer: Mp, field: &str) -> Mp {
 }
 
 impl Adapter for ClassicAdapter {
-    fn init(&self, namespace: Arc<dyn LocalNamespace>) -> BoxFuture<'_, Result<(), AdapterError>> {
+    fn init(&self, namespace: Weak<dyn LocalNamespace>) -> BoxFuture<'_, Result<(), AdapterError>> {
         self.0.core.set_local(namespace);
         Box::pin(async move {
             let inner = &self.0;

@@ -19,7 +19,7 @@ use crate::wire::{rooms_to_mp, sockets_to_mp};
 
 impl Listener for Inner {
     fn on_message(&self, channel: &str, payload: &[u8]) {
-        let Some(local) = self.core.local().cloned() else {
+        let Some(local) = self.core.local() else {
             return;
         };
         if channel.starts_with(&self.channels.response) {

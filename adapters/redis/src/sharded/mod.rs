@@ -9,7 +9,7 @@
 mod receive;
 mod rooms;
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use rmpv::Value as Mp;
 use socketio::adapter::{
@@ -156,7 +156,7 @@ impl Inner {
 }
 
 impl Adapter for ShardedAdapter {
-    fn init(&self, namespace: Arc<dyn LocalNamespace>) -> BoxFuture<'_, Result<(), AdapterError>> {
+    fn init(&self, namespace: Weak<dyn LocalNamespace>) -> BoxFuture<'_, Result<(), AdapterError>> {
         self.0.core.set_local(namespace);
         Box::pin(async move {
             let inner = &self.0;

@@ -27,7 +27,7 @@ impl Listener for Inner {
 
 impl Inner {
     fn on_cluster_message(&self, message: Mp) {
-        let Some(local) = self.core.local().cloned() else {
+        let Some(local) = self.core.local() else {
             return;
         };
         let Some(head) = cluster_head(&message) else {

@@ -139,7 +139,8 @@ impl Namespace {
         };
         let shared = self.0.clone();
         runtime.spawn(async move {
-            let local: Arc<dyn LocalNamespace> = shared.clone();
+            let strong: Arc<dyn LocalNamespace> = shared.clone();
+            let local = Arc::downgrade(&strong);
             if let Err(error) = shared.adapter.init(local).await {
                 tracing::warn!(%error, namespace = %shared.name.as_str(), "adapter failed to start");
             }
