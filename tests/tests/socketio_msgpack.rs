@@ -196,7 +196,8 @@ async fn acks_carry_binary_both_ways(transport: Transport) {
     emit(&mut client, "s", "ask", json!(["still there?", 200])).await;
     let unanswered = incoming_named(&mut client, "s", "question").await;
     assert!(unanswered["ackId"].is_u64());
-    assert_eq!(server.note("answer").await["timeout"], true);
+    let timed_out = server.note("answer").await;
+    assert_eq!(timed_out["timeout"], true, "{timed_out}");
     assert_on(&mut client, "s", transport).await;
     client.exit().await;
 }
