@@ -243,6 +243,12 @@ async fn disconnect_reasons_reach_both_sides(transport: Transport) {
     )
     .await;
     server.connected(&one).await;
+    // A round trip after the client's upgrade: the server has read its upgrade packet too.
+    // (Closed while it is still upgrading, our server aborts the upgrade and the client sees
+    // `transport close`, where Node completes the upgrade and delivers the DISCONNECT first;
+    // not fixed yet, see docs/architecture.md.)
+    let joined = emit_ack(&mut client, "qs", "join", json!([["y"]])).await;
+    assert_eq!(joined, json!(["done"]));
     server
         .io
         .of("/")
