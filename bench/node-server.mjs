@@ -3,7 +3,7 @@
 // of the main namespace with the same arguments. Defaults otherwise (polling + websocket,
 // no per-message deflate).
 //
-//   node bench/node-server.mjs --port 3000
+//   node bench/node-server.mjs --port 3000 [--parser msgpack]
 //
 // socket.io is taken from tests/node/node_modules (`npm ci` in tests/node installs it).
 // PING_INTERVAL and PING_TIMEOUT (ms) in the environment override the heartbeat's, to check
@@ -14,13 +14,17 @@ import { createRequire } from "node:module";
 const require = createRequire(new URL("../tests/node/package.json", import.meta.url));
 const { Server } = require("socket.io");
 
-function port() {
+function option(name, fallback) {
   const args = process.argv.slice(2);
-  const at = args.indexOf("--port");
-  return at >= 0 ? Number(args[at + 1]) : 3000;
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : fallback;
 }
+const port = () => Number(option("--port", "3000"));
 
 const options = {};
+const parser = option("--parser", "default");
+if (parser === "msgpack") options.parser = require("socket.io-msgpack-parser");
+else if (parser !== "default") throw new Error(`--parser: default or msgpack, not ${parser}`);
 if (process.env.PING_INTERVAL) options.pingInterval = Number(process.env.PING_INTERVAL);
 if (process.env.PING_TIMEOUT) options.pingTimeout = Number(process.env.PING_TIMEOUT);
 
@@ -31,5 +35,5 @@ io.on("connection", (socket) => {
   socket.on("broadcast", (...args) => socket.broadcast.emit("broadcast", ...args));
 });
 http.listen(port(), "127.0.0.1", () => {
-  console.log(`node socket.io ${require("socket.io/package.json").version} on port ${port()} (pid ${process.pid})`);
+  console.log(`node socket.io ${require("socket.io/package.json").version} (${parser} parser) on port ${port()} (pid ${process.pid})`);
 });

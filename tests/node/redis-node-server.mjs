@@ -3,7 +3,7 @@
 //
 //   node redis-node-server.mjs --port 0 --redis-url redis://127.0.0.1:6379 --mode classic|sharded
 //        [--key socket.io] [--subscription-mode dynamic|static|dynamic-private]
-//        [--requests-timeout 5000] [--specific-response-channel]
+//        [--requests-timeout 5000] [--specific-response-channel] [--parser msgpack]
 //
 // The adapter is @socket.io/redis-adapter (createAdapter in classic mode, createShardedAdapter in
 // sharded mode, with `key` as its channelPrefix) on node-redis clients. Namespace "/", per socket:
@@ -34,6 +34,7 @@
 // Binary values anywhere in args travel as {"$bin":"<base64>"}, both ways.
 import http from "node:http";
 import { Server } from "socket.io";
+import msgpackParser from "socket.io-msgpack-parser";
 import { createClient } from "redis";
 import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import { Emitter } from "@socket.io/redis-emitter";
@@ -50,6 +51,9 @@ const url = option("--redis-url", "redis://127.0.0.1:6379");
 const requestsTimeout = Number(option("--requests-timeout", "5000"));
 const subscriptionMode = option("--subscription-mode", "dynamic");
 const publishOnSpecificResponseChannel = argv.includes("--specific-response-channel");
+const parsers = { default: undefined, msgpack: msgpackParser };
+const parserName = option("--parser", "default");
+if (!(parserName in parsers)) throw new Error(`unknown parser ${JSON.stringify(parserName)}`);
 
 function encodeValue(value) {
   const b64 = binaryToBase64(value);
@@ -85,7 +89,13 @@ const adapter =
     ? createShardedAdapter(pub, sub, { channelPrefix: key, subscriptionMode })
     : createAdapter(pub, sub, { key, requestsTimeout, publishOnSpecificResponseChannel });
 const httpServer = http.createServer();
-const io = new Server(httpServer, { adapter, pingInterval: 300, pingTimeout: 1000, cors: { origin: "*" } });
+const io = new Server(httpServer, {
+  adapter,
+  pingInterval: 300,
+  pingTimeout: 1000,
+  cors: { origin: "*" },
+  ...(parsers[parserName] ? { parser: parsers[parserName] } : {}),
+});
 
 io.on("connection", (socket) => {
   emit({ ev: "connection", id: socket.id });

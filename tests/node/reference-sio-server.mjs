@@ -1,6 +1,7 @@
 // The Node reference `socket.io` server, for checking the sio driver and for parity checks.
 //
 //   node reference-sio-server.mjs --port 0 [--ping-interval 300] [--ping-timeout 200]
+//        [--parser msgpack]   (socket.io-msgpack-parser instead of the default parser)
 //
 // Listens on 127.0.0.1, path /socket.io/, CORS open to any origin, on every namespace
 // (dynamic namespaces accepted). Behaviour, per socket:
@@ -15,6 +16,7 @@
 // The process ends when stdin ends (or on {"cmd":"exit"}).
 import http from "node:http";
 import { Server } from "socket.io";
+import msgpackParser from "socket.io-msgpack-parser";
 import { emit, serve } from "./lib/lines.mjs";
 
 const args = process.argv.slice(2);
@@ -23,11 +25,17 @@ function flag(name, fallback) {
   return i >= 0 && args[i + 1] !== undefined ? Number(args[i + 1]) : fallback;
 }
 
+const parserIndex = args.indexOf("--parser");
+const parserName = parserIndex >= 0 ? args[parserIndex + 1] : "default";
+const parsers = { default: undefined, msgpack: msgpackParser };
+if (!(parserName in parsers)) throw new Error(`unknown parser ${JSON.stringify(parserName)}`);
+
 const httpServer = http.createServer();
 const io = new Server(httpServer, {
   pingInterval: flag("--ping-interval", 300),
   pingTimeout: flag("--ping-timeout", 200),
   cors: { origin: "*" },
+  ...(parsers[parserName] ? { parser: parsers[parserName] } : {}),
 });
 
 const onConnection = (socket) => {

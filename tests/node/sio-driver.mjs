@@ -6,8 +6,9 @@
 //
 // Commands:
 //   {"cmd":"connect","name":"s1","url":"http://127.0.0.1:PORT/nsp","opts":{...}}
-//        opts go to io(url, opts); reconnection is false unless given. With a known name and
-//        no url, reconnects that socket (socket.connect()).
+//        opts go to io(url, opts); reconnection is false unless given; "parser":"msgpack"
+//        stands for socket.io-msgpack-parser (the package itself goes to io()). With a known
+//        name and no url, reconnects that socket (socket.connect()).
 //   {"cmd":"emit","name":"s1","event":"e","args":[...],"ack":true,"timeout":ms}
 //        with "ack", the answer comes later as {"ev":"ack","name","id":<command id>,"args"}
 //        or {"ev":"ackError","name","id","message"} (timeout, disconnection)
@@ -18,6 +19,7 @@
 // Events: connect, connect_error, disconnect, event, ack, ackError, engine_upgrade.
 // Binary values anywhere in args travel as {"$bin":"<base64>"}, both ways.
 import { io } from "socket.io-client";
+import msgpackParser from "socket.io-msgpack-parser";
 import { emit, log, describe, binaryToBase64, serve } from "./lib/lines.mjs";
 
 /** name -> Socket */
@@ -53,6 +55,20 @@ function decodeValue(value) {
     return out;
   }
   return value;
+}
+
+/** The parsers a command may name, as io()'s `parser` option takes them. */
+const parsers = { msgpack: msgpackParser };
+
+/** io()'s options from a command's: reconnection off unless given, the parser by its name. */
+function clientOptions(opts) {
+  const out = { reconnection: false, ...(opts ?? {}) };
+  if (out.parser !== undefined) {
+    const parser = parsers[out.parser];
+    if (!parser) throw new Error(`unknown parser ${JSON.stringify(out.parser)}`);
+    out.parser = parser;
+  }
+  return out;
 }
 
 function attach(name, socket) {
@@ -105,8 +121,7 @@ async function handle(cmd) {
         return;
       }
       if (existing) throw new Error(`socket ${JSON.stringify(cmd.name)} already exists`);
-      const opts = { reconnection: false, ...(cmd.opts ?? {}) };
-      const socket = io(cmd.url, opts);
+      const socket = io(cmd.url, clientOptions(cmd.opts));
       sockets.set(cmd.name, socket);
       attach(cmd.name, socket);
       return;

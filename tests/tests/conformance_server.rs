@@ -7,16 +7,27 @@
 
 use std::time::{Duration, Instant};
 
+use conformance_server::ParserName;
 use e2e::{b64, bin, from_b64, http, NodeDriver, TIMEOUT};
 use serde_json::{json, Value};
 
 /// The server on a free port, serving until the test's runtime ends; its `host:port`.
 async fn start() -> String {
+    start_with(ParserName::Default).await
+}
+
+/// [`start`], with Socket.IO on `parser` (`--parser`).
+async fn start_with(parser: ParserName) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
-    tokio::spawn(conformance_server::serve(listener, std::future::pending()));
+    let options = conformance_server::Options {
+        parser,
+        ..Default::default()
+    };
+    let serving = conformance_server::serve_with(listener, options, std::future::pending());
+    tokio::spawn(serving);
     addr
 }
 
@@ -171,12 +182,15 @@ async fn both_namespaces_emit_auth_with_the_connect_payload() {
     client.exit().await;
 }
 
-#[tokio::test]
-async fn message_comes_back_and_message_with_ack_is_acked_with_the_same_arguments() {
-    let addr = start().await;
+/// On each transport, with the client's `parser` option (the default parser when `None`):
+/// `message` comes back as `message-back`, and `message-with-ack` is acked with its arguments.
+async fn message_and_ack(addr: &str, parser: Option<&str>) {
     for transport in ["polling", "websocket"] {
         let mut client = NodeDriver::sio();
-        let opts = json!({"transports": [transport]});
+        let mut opts = json!({"transports": [transport]});
+        if let Some(parser) = parser {
+            opts["parser"] = json!(parser);
+        }
         let cmd =
             json!({"cmd": "connect", "name": "s", "url": format!("http://{addr}/"), "opts": opts});
         client.command(cmd, TIMEOUT).await;
@@ -245,6 +259,39 @@ async fn sleep_ack_and_sleep_use_wait_and_hold_back_nothing_else() {
         }
         client.exit().await;
     }
+}
+
+#[tokio::test]
+async fn message_comes_back_and_message_with_ack_is_acked_with_the_same_arguments() {
+    message_and_ack(&start().await, None).await;
+}
+
+/// `--parser msgpack`: the same behaviour for a client on `socket.io-msgpack-parser`, and a
+/// client on the default parser is closed before it connects, as by Node with that parser.
+#[tokio::test]
+async fn with_the_msgpack_parser_it_behaves_the_same_for_msgpack_clients() {
+    let addr = start_with(ParserName::Msgpack).await;
+    message_and_ack(&addr, Some("msgpack")).await;
+    let mut client = NodeDriver::sio();
+    let auth = json!({"token": "abc"});
+    for (name, nsp) in [("main", "/"), ("custom", "/custom")] {
+        let opts = json!({"forceNew": true, "parser": "msgpack", "auth": auth});
+        let url = format!("http://{addr}{nsp}");
+        let cmd = json!({"cmd": "connect", "name": name, "url": url, "opts": opts});
+        client.command(cmd, TIMEOUT).await;
+        assert_eq!(auth_event(&mut client, name).await, json!([auth]), "{nsp}");
+    }
+    let url = format!("http://{addr}/");
+    let cmd = json!({"cmd": "connect", "name": "json", "url": url, "opts": {"forceNew": true}});
+    client.command(cmd, TIMEOUT).await;
+    let ended = client
+        .expect_matching(|e| e["name"] == "json" && e["ev"] != "ok", TIMEOUT)
+        .await;
+    assert_eq!(
+        (&ended["ev"], &ended["reason"]),
+        (&json!("disconnect"), &json!("transport close"))
+    );
+    client.exit().await;
 }
 
 /// The first message whose text starts with `prefix` on the raw socket.
@@ -334,7 +381,10 @@ async fn allow_eio3_serves_engine_io_v3_clients() {
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
-    let options = conformance_server::Options { allow_eio3: true };
+    let options = conformance_server::Options {
+        allow_eio3: true,
+        ..Default::default()
+    };
     tokio::spawn(conformance_server::serve_with(
         listener,
         options,

@@ -5,7 +5,7 @@
 #[macro_use]
 mod redis_common;
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 use redis_common::{eventually, redis_cli, unique_key, REDIS_URL};
 use socketio::adapter::{
@@ -30,6 +30,12 @@ impl OneSocket {
             rooms: Mutex::new(rooms),
         })
     }
+}
+
+/// The namespace as an adapter holds it (weakly: the test keeps the `Arc`).
+fn weak<T: LocalNamespace>(namespace: &Arc<T>) -> Weak<dyn LocalNamespace> {
+    let namespace: Arc<dyn LocalNamespace> = namespace.clone();
+    Arc::downgrade(&namespace)
 }
 
 impl LocalNamespace for OneSocket {
@@ -82,13 +88,13 @@ async fn each_server_is_counted_once_per_namespace() {
     ] {
         let (one, two) = (factory(mode, &key).await, factory(mode, &key).await);
         let mut adapters: Vec<Box<dyn Adapter>> = Vec::new();
+        let mut namespaces = Vec::new();
         for (factory, nsp) in [(&one, "/"), (&one, "/admin"), (&two, "/")] {
             let adapter = factory.create(&NamespaceName::new(nsp).expect("nsp"));
-            adapter
-                .init(OneSocket::new(nsp, &["sid"]))
-                .await
-                .expect("init");
+            let ns = OneSocket::new(nsp, &["sid"]);
+            adapter.init(weak(&ns)).await.expect("init");
             adapters.push(adapter);
+            namespaces.push(ns);
         }
         assert_eq!(
             count(command, &request),
@@ -121,7 +127,7 @@ async fn dynamic_mode_follows_the_room_hooks_in_order() {
     let redis = factory(Mode::Sharded(SubscriptionMode::Dynamic), &key).await;
     let ns = OneSocket::new("/", &["sid"]);
     let adapter = redis.create(&NamespaceName::root());
-    adapter.init(ns.clone()).await.expect("init");
+    adapter.init(weak(&ns)).await.expect("init");
     // Subscribed on creation, unsubscribed on deletion; no channel for a socket's own room.
     adapter.room_created(&Room::from("sid"), true);
     adapter.room_created(&Room::from("hooked"), false);
@@ -161,15 +167,11 @@ async fn classic_all_rooms_asks_the_other_servers() {
         factory(Mode::Classic, &key).await,
     );
     let asking = one.create(&NamespaceName::root());
-    asking
-        .init(OneSocket::new("/", &["sid", "mine"]))
-        .await
-        .expect("init");
+    let mine = OneSocket::new("/", &["sid", "mine"]);
+    asking.init(weak(&mine)).await.expect("init");
     let answering = two.create(&NamespaceName::root());
-    answering
-        .init(OneSocket::new("/", &["sid", "theirs"]))
-        .await
-        .expect("init");
+    let theirs = OneSocket::new("/", &["sid", "theirs"]);
+    answering.init(weak(&theirs)).await.expect("init");
     let rooms = asking.all_rooms().await.expect("an answer");
     assert_eq!(rooms, vec![Room::from("sid"), Room::from("theirs")]);
     answering.close().await;
@@ -235,7 +237,7 @@ async fn a_server_that_falls_behind_loses_the_oldest_messages_and_goes_on() {
         release: Mutex::new(Some(released)),
     });
     let adapter = receiving.create(&NamespaceName::root());
-    adapter.init(ns.clone()).await.expect("init");
+    adapter.init(weak(&ns)).await.expect("init");
     let config = RedisAdapterConfig::new(REDIS_URL)
         .key(&key)
         .publish_queue(usize::MAX, usize::MAX);

@@ -149,6 +149,28 @@ async fn server_disconnect_with_close_ends_every_namespace_of_the_connection() {
     client.exit().await;
 }
 
+/// Over long-polling the DISCONNECT and the close come in two polls, as the reference sends
+/// them: in one payload, socket.io-client would close before it handled the DISCONNECT (it
+/// hands decoded packets on a tick later) and report `transport close`.
+#[tokio::test]
+async fn server_disconnect_with_close_over_polling_is_io_server_disconnect() {
+    let mut server = server().await;
+    let mut client = sio();
+    let opts = json!({"transports": ["polling"]});
+    let (main, custom) = two_namespaces(&mut server, &mut client, opts).await;
+    let socket = server.io.of("/").socket(&main).expect("socket");
+    socket.disconnect(true);
+    for (name, id) in [("s", &main), ("c", &custom)] {
+        let reason = server.disconnected(id).await;
+        assert_eq!(reason, DisconnectReason::ServerNamespaceDisconnect);
+        assert_eq!(
+            client_reason(&mut client, name).await,
+            "io server disconnect"
+        );
+    }
+    client.exit().await;
+}
+
 #[tokio::test]
 async fn server_shutdown_is_server_shutting_down_and_transport_close() {
     let mut server = server().await;

@@ -18,7 +18,7 @@ use tokio::sync::watch;
 
 use crate::fleet;
 use crate::measure::{micros, rss_kib, CpuWindow, Record};
-use crate::proto;
+use crate::wire::{Received, Wire};
 use crate::ws::WsClient;
 use crate::{Options, Result, Target};
 
@@ -63,7 +63,7 @@ pub(crate) async fn connect(target: &Target, options: &Options) -> Result<Record
     let fleet = fleet::launch(
         clients,
         concurrency,
-        move || WsClient::connect(addr),
+        move || WsClient::connect(addr, Wire::Json),
         move |client| idle(client, stopped.clone()),
     )
     .await;
@@ -125,7 +125,7 @@ async fn receive(
             packet = client.next() => packet?,
             _ = stop.changed() => break,
         };
-        if let Some((_, sent_us)) = proto::broadcast_fields(&packet) {
+        if let Received::Broadcast(sent_us) = Received::read(&packet) {
             let latency = now_us().saturating_sub(sent_us);
             receipt
                 .latencies
@@ -140,7 +140,7 @@ async fn receive(
 /// Sends `messages` broadcasts back to back, each written as soon as it is made.
 async fn send_burst(sender: &mut WsClient, messages: u32) -> Result<()> {
     for index in 0..messages {
-        let packet = proto::broadcast_packet(index, now_us());
+        let packet = sender.wire().broadcast(index, now_us());
         sender.feed(packet).await?;
         sender.flush().await?;
     }
@@ -175,16 +175,17 @@ pub(crate) async fn broadcast(target: &Target, options: &Options) -> Result<Reco
     let messages: u32 = options.get("m", 200)?;
     let concurrency: usize = options.get("concurrency", 100)?;
     let loss_timeout = Duration::from_millis(options.get("loss-timeout-ms", 10_000)?);
+    let wire = Wire::from(options)?;
     let (stop, stopped) = fleet::stop_signal();
     let (addr, expected) = (target.addr, messages as usize);
     let fleet = fleet::launch(
         receivers,
         concurrency,
-        move || WsClient::connect(addr),
+        move || WsClient::connect(addr, wire),
         move |client| receive(client, expected, stopped.clone()),
     )
     .await;
-    let mut sender = WsClient::connect(addr).await?;
+    let mut sender = WsClient::connect(addr, wire).await?;
     let cpu = CpuWindow::start(target.pid)?;
     let start = Instant::now();
     send_burst(&mut sender, messages).await?;
@@ -193,7 +194,7 @@ pub(crate) async fn broadcast(target: &Target, options: &Options) -> Result<Reco
     let outcome = fleet.finish(Instant::now() + loss_timeout, &stop).await;
     let (_, own_cpu) = cpu.finish(start.elapsed())?;
     sender.drop_connection();
-    let mut record = Record::new("broadcast", &target.label);
+    let mut record = Record::new(&wire.scenario("broadcast"), &target.label);
     record
         .set("receivers", receivers)
         .set("messages", messages)

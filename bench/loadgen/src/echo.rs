@@ -13,6 +13,7 @@ use crate::fleet::{self, Fleet};
 use crate::measure::{micros, CpuWindow, Record};
 use crate::polling::PollingClient;
 use crate::proto;
+use crate::wire::{Received, Wire};
 use crate::ws::WsClient;
 use crate::{Options, Result, Target};
 
@@ -70,8 +71,9 @@ async fn ws_part(
     let mut pending = VecDeque::with_capacity(in_flight);
     let mut latencies = Vec::new();
     let mut seq = in_flight as u64;
+    let wire = client.wire();
     for first in 0..seq {
-        client.feed(proto::echo_packet(first)).await?;
+        client.feed(wire.echo(first)).await?;
         pending.push_back((first, Instant::now()));
     }
     let drain_end = window.end + DRAIN;
@@ -79,7 +81,7 @@ async fn ws_part(
         let packet = tokio::time::timeout_at(drain_end.into(), client.next())
             .await
             .map_err(|_| format!("{} echoes unanswered", pending.len()))??;
-        let Some(answer) = proto::echo_seq(&packet) else {
+        let Received::Echo(answer) = Received::read(&packet) else {
             continue;
         };
         let now = Instant::now();
@@ -88,7 +90,7 @@ async fn ws_part(
             latencies.push(micros(now - sent));
         }
         if now < window.end {
-            client.feed(proto::echo_packet(seq)).await?;
+            client.feed(wire.echo(seq)).await?;
             pending.push_back((seq, now));
             seq += 1;
         }
@@ -127,23 +129,24 @@ async fn polling_part(
     Ok(latencies)
 }
 
-/// The echo scenario over WebSocket (`in-flight` echoes per client, 1 by default).
+/// The echo scenario over WebSocket (`in-flight` echoes per client, 1 by default), in the
+/// `--parser`'s form.
 pub(crate) async fn websocket(target: &Target, options: &Options) -> Result<Record> {
     let params = Params::from(options)?;
+    let wire = Wire::from(options)?;
     let (go, ready) = watch::channel(None);
     let addr = target.addr;
     let in_flight = params.in_flight.max(1);
     let fleet = fleet::launch(
         params.clients,
         params.concurrency,
-        move || WsClient::connect(addr),
+        move || WsClient::connect(addr, wire),
         move |client| ws_part(client, ready.clone(), in_flight),
     )
     .await;
-    let scenario = if in_flight == 1 {
-        "echo".to_owned()
-    } else {
-        format!("echo-x{in_flight}")
+    let scenario = match in_flight {
+        1 => wire.scenario("echo"),
+        _ => wire.scenario(&format!("echo-x{in_flight}")),
     };
     let mut record = measure(&scenario, target, &params, fleet, &go).await?;
     record.set("in_flight", in_flight);

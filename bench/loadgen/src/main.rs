@@ -5,15 +5,17 @@
 //!
 //! ```text
 //! loadgen connect      --target 127.0.0.1:PORT [--pid PID] [--label NAME] [--n 10000] [--concurrency 100] [--settle-ms 2000]
-//! loadgen echo         --target ... [--n 100] [--in-flight 1] [--warmup-ms 1000] [--window-ms 5000]
+//! loadgen echo         --target ... [--n 100] [--in-flight 1] [--warmup-ms 1000] [--window-ms 5000] [--parser json|msgpack]
 //! loadgen polling-echo --target ... [--n 100] [--warmup-ms 1000] [--window-ms 5000]
-//! loadgen broadcast    --target ... [--n 1000] [--m 200] [--loss-timeout-ms 10000]
+//! loadgen broadcast    --target ... [--n 1000] [--m 200] [--loss-timeout-ms 10000] [--parser json|msgpack]
 //! loadgen report       --results FILE --doc FILE [--server LABEL=NAME]... [--meta KEY=VALUE]... [--notes FILE]
 //! ```
 //!
 //! Each scenario prints one JSON line with its figures; `--pid` is the server's process, whose
 //! memory and CPU time are read from `/proc`. Every run is also bounded by `--timeout` seconds
-//! (120). `report` turns the lines of several runs into the "Load: side by side" section of
+//! (120). With `--parser msgpack`, the echo and broadcast scenarios write and read their
+//! packets as `socket.io-msgpack-parser` does (binary frames, see `wire`), and their records
+//! are named `echo-msgpack` and `broadcast-msgpack`. `report` turns the lines of several runs into the "Load: side by side" section of
 //! `docs/benchmarks.md` (medians) and prints the ratios the targets are about.
 
 mod crowd;
@@ -24,6 +26,7 @@ mod polling;
 mod proto;
 mod report;
 mod targets;
+mod wire;
 mod ws;
 
 use std::collections::HashMap;
@@ -49,6 +52,7 @@ const SCENARIO_OPTIONS: &[&str] = &[
     "window-ms",
     "m",
     "loss-timeout-ms",
+    "parser",
 ];
 
 /// `--key value` options; a key may repeat where the command allows it.

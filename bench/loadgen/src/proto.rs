@@ -29,14 +29,22 @@ const SEPARATOR: char = '\u{1e}';
 
 /// `42["echo","<seq as 16 hex digits><48 filler bytes>"]`.
 pub(crate) fn echo_packet(seq: u64) -> String {
-    format!(r#"{ECHO_PREFIX}{seq:016x}{FILLER}"]"#)
+    format!(r#"{ECHO_PREFIX}{}"]"#, echo_argument(seq))
+}
+
+/// The 64-byte argument of an echo: `seq` as 16 hex digits, then the filler.
+pub(crate) fn echo_argument(seq: u64) -> String {
+    format!("{seq:016x}{FILLER}")
 }
 
 /// The sequence number of an echo, `None` for any other packet.
 pub(crate) fn echo_seq(packet: &str) -> Option<u64> {
-    let rest = packet.strip_prefix(ECHO_PREFIX)?;
-    let digits = rest.get(..16)?;
-    u64::from_str_radix(digits, 16).ok()
+    echo_argument_seq(packet.strip_prefix(ECHO_PREFIX)?)
+}
+
+/// The sequence number at the start of an echo's argument.
+pub(crate) fn echo_argument_seq(argument: &str) -> Option<u64> {
+    u64::from_str_radix(argument.get(..16)?, 16).ok()
 }
 
 /// `42["broadcast",<index>,<sent_us>,"<64 bytes>"]`.

@@ -158,15 +158,19 @@ const TABLES: &[Table] = &[
         scenario: "broadcast",
         title: "Broadcast: {receivers} receivers, {messages} messages sent back to back",
         about: "One more client sends `42[\"broadcast\",i,<sent µs>,\"<64 B>\"]` M times as fast as it can; the server sends each to every other socket of `/`. Deliveries per second and \"all delivered\" run from the first send to the last delivery; the latency of each delivery is measured from its send; lost is N×M minus the deliveries that arrived within 10 s of the last send.",
-        columns: &[
-            Column("deliveries_per_s", "deliveries/s", Agg::Median, 0),
-            Column("all_delivered_ms", "all delivered (ms)", Agg::Median, 1),
-            Column("latency_p50_ms", "p50 (ms)", Agg::Median, 1),
-            Column("latency_p90_ms", "p90 (ms)", Agg::Median, 1),
-            Column("latency_p99_ms", "p99 (ms)", Agg::Median, 1),
-            Column("lost", "lost (max)", Agg::Max, 0),
-            Column("loadgen_cpu_pct", "load generator CPU %", Agg::Median, 0),
-        ],
+        columns: BROADCAST_COLUMNS,
+    },
+    Table {
+        scenario: "echo-msgpack",
+        title: "Echo over WebSocket, msgpack parser: {clients} clients, 1 event in flight each",
+        about: "The echo scenario with the server on the msgpack parser (`socket.io-msgpack-parser`'s wire: ours with `--parser msgpack`, Node with `parser: require(\"socket.io-msgpack-parser\")`); the load generator sends and reads each event as one binary frame, encoded and decoded with the socketio core's `MsgpackParser`.",
+        columns: ECHO_COLUMNS,
+    },
+    Table {
+        scenario: "broadcast-msgpack",
+        title: "Broadcast, msgpack parser: {receivers} receivers, {messages} messages sent back to back",
+        about: "The broadcast scenario with the server on the msgpack parser: the same arguments (index, send time, 64 B) in one binary frame per packet.",
+        columns: BROADCAST_COLUMNS,
     },
     Table {
         scenario: "polling-echo",
@@ -174,6 +178,16 @@ const TABLES: &[Table] = &[
         about: "Each client holds two HTTP/1.1 connections, one for the `GET` loop and one for its `POST`s; an echo is a `POST` of the event and the `GET` that brings the answer.",
         columns: ECHO_COLUMNS,
     },
+];
+
+const BROADCAST_COLUMNS: &[Column] = &[
+    Column("deliveries_per_s", "deliveries/s", Agg::Median, 0),
+    Column("all_delivered_ms", "all delivered (ms)", Agg::Median, 1),
+    Column("latency_p50_ms", "p50 (ms)", Agg::Median, 1),
+    Column("latency_p90_ms", "p90 (ms)", Agg::Median, 1),
+    Column("latency_p99_ms", "p99 (ms)", Agg::Median, 1),
+    Column("lost", "lost (max)", Agg::Max, 0),
+    Column("loadgen_cpu_pct", "load generator CPU %", Agg::Median, 0),
 ];
 
 const ECHO_COLUMNS: &[Column] = &[

@@ -1,5 +1,6 @@
 //! A Socket.IO client of the main namespace over a raw WebSocket (tokio-tungstenite): the
-//! Engine.IO handshake, `40` for the namespace, and heartbeats answered on the way.
+//! Engine.IO handshake, the CONNECT for the namespace in the client's [`Wire`] form, and
+//! heartbeats answered on the way.
 //!
 //! Writes are queued with [`WsClient::feed`] and go out when the client would otherwise wait
 //! for the server: [`WsClient::next`] flushes (answering any pings first) only when no frame is
@@ -10,10 +11,11 @@ use std::net::SocketAddr;
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
 use crate::proto;
+use crate::wire::{Received, Wire};
 use crate::Result;
 
 /// The client's read buffer: small, so ten thousand idle clients stay cheap.
@@ -24,38 +26,48 @@ pub(crate) struct WsClient {
     ws: WebSocketStream<TcpStream>,
     /// Pings read but not answered yet: answered by the next flush.
     pongs_owed: usize,
+    /// The form of its Socket.IO packets.
+    wire: Wire,
 }
 
 impl WsClient {
-    /// Opens the WebSocket, reads the Engine.IO open packet, sends `40` and waits for the
-    /// server's `40{"sid":...}`.
-    pub(crate) async fn connect(addr: SocketAddr) -> Result<Self> {
+    /// Opens the WebSocket, reads the Engine.IO open packet, sends the CONNECT and waits for
+    /// the server's answer.
+    pub(crate) async fn connect(addr: SocketAddr, wire: Wire) -> Result<Self> {
         let stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
         let url = format!("ws://{addr}{}", proto::WS_PATH);
         let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER);
         let (ws, _) =
             tokio_tungstenite::client_async_with_config(url, stream, Some(config)).await?;
-        let mut client = Self { ws, pongs_owed: 0 };
+        let mut client = Self {
+            ws,
+            pongs_owed: 0,
+            wire,
+        };
         let open = client.next().await?;
-        if proto::open_sid(&open).is_none() {
+        let sid = open.to_text().ok().and_then(proto::open_sid);
+        if sid.is_none() {
             return Err(format!("expected the open packet, got {open}").into());
         }
-        client.feed(proto::CONNECT).await?;
+        client.feed(wire.connect()).await?;
         loop {
-            let packet = client.next().await?;
-            if proto::is_connected(&packet) {
-                return Ok(client);
-            }
-            if proto::is_connect_error(&packet) {
-                return Err(format!("namespace refused: {packet}").into());
+            match Received::read(&client.next().await?) {
+                Received::Connected => return Ok(client),
+                Received::Refused(why) => return Err(format!("namespace refused: {why}").into()),
+                _ => {}
             }
         }
     }
 
-    /// Queues one text frame; it is written by the next flush.
-    pub(crate) async fn feed(&mut self, text: impl Into<Utf8Bytes>) -> Result<()> {
-        self.ws.feed(Message::Text(text.into())).await?;
+    /// The form of this client's packets.
+    pub(crate) fn wire(&self) -> Wire {
+        self.wire
+    }
+
+    /// Queues one frame; it is written by the next flush.
+    pub(crate) async fn feed(&mut self, message: Message) -> Result<()> {
+        self.ws.feed(message).await?;
         Ok(())
     }
 
@@ -69,9 +81,9 @@ impl WsClient {
         Ok(())
     }
 
-    /// The next Socket.IO packet (Engine.IO pings are answered, not returned). Flushes before
-    /// waiting, so nothing queued is left unsent while the client waits.
-    pub(crate) async fn next(&mut self) -> Result<Utf8Bytes> {
+    /// The next Socket.IO packet, a text or a binary frame (Engine.IO pings are answered, not
+    /// returned). Flushes before waiting, so nothing queued is left unsent while it waits.
+    pub(crate) async fn next(&mut self) -> Result<Message> {
         loop {
             let frame = match self.ws.next().now_or_never() {
                 Some(frame) => frame,
@@ -82,9 +94,9 @@ impl WsClient {
             };
             match frame.ok_or("connection closed by the server")?? {
                 Message::Text(text) if text.as_str() == proto::PING => self.pongs_owed += 1,
-                Message::Text(text) => return Ok(text),
+                message @ (Message::Text(_) | Message::Binary(_)) => return Ok(message),
                 Message::Close(close) => return Err(format!("closed: {close:?}").into()),
-                Message::Binary(_) | Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+                Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
             }
         }
     }

@@ -98,6 +98,11 @@ impl Outbox {
     }
 
     /// Takes packets from the front up to about `max_bytes` of payload (at least one).
+    ///
+    /// A close goes in a payload of its own, as the reference sends it (once the payload
+    /// before it is written): `socket.io-client` hands its decoded packets on a tick later, so
+    /// a close read in the same payload would end the sockets before they see the packets
+    /// ahead of it (a `DISCONNECT` would turn into `transport close`).
     pub(crate) fn drain(&mut self, max_bytes: usize) -> Batch {
         let mut size = 0;
         let mut batch = Batch {
@@ -105,6 +110,9 @@ impl Outbox {
             compress: false,
         };
         while let Some((packet, _)) = self.0.front() {
+            if *packet == Packet::Close && !batch.packets.is_empty() {
+                break;
+            }
             size += payload::encoded_len(packet);
             if size > max_bytes && !batch.packets.is_empty() {
                 break;

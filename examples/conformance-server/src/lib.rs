@@ -3,7 +3,9 @@
 //! One listener serves a plain Engine.IO echo server on `/engine.io/` ([`engine_io`]) and a
 //! Socket.IO server on `/socket.io/` ([`socket_io`]), both with the timings of the protocol
 //! test suites: pingInterval 300 ms, pingTimeout 200 ms, maxPayload 1,000,000 bytes, CORS open
-//! to any origin; Socket.IO adds connectTimeout 1000 ms.
+//! to any origin; Socket.IO adds connectTimeout 1000 ms. The Socket.IO server speaks the
+//! default parser, or with [`ParserName::Msgpack`] the one of `socket.io-msgpack-parser`
+//! (`--parser msgpack`), with the same behaviour.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -16,6 +18,7 @@ use engineio::DisconnectReason;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use socketio::server::{Event, Socket, SocketIo};
+use socketio::{JsonParser, MsgpackParser};
 
 const PING_INTERVAL: Duration = Duration::from_millis(300);
 const PING_TIMEOUT: Duration = Duration::from_millis(200);
@@ -46,6 +49,8 @@ impl Handler for Echo {
 pub struct Options {
     /// `--allow-eio3`: both servers also serve Engine.IO v3 clients (Socket.IO v2).
     pub allow_eio3: bool,
+    /// `--parser`: the Socket.IO server's parser.
+    pub parser: ParserName,
 }
 
 /// The plain Engine.IO echo server of `/engine.io/`.
@@ -64,6 +69,28 @@ pub fn engine_io_with(options: Options) -> EngineIo<Echo> {
         .build(Echo)
 }
 
+/// The parser of the Socket.IO server, by the name `--parser` takes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ParserName {
+    /// `socket.io-parser`'s text packets with binary attachments (`default`).
+    #[default]
+    Default,
+    /// `socket.io-msgpack-parser`'s one binary message per packet (`msgpack`).
+    Msgpack,
+}
+
+impl std::str::FromStr for ParserName {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, String> {
+        match name {
+            "default" => Ok(ParserName::Default),
+            "msgpack" => Ok(ParserName::Msgpack),
+            other => Err(format!("unknown parser {other:?} (default or msgpack)")),
+        }
+    }
+}
+
 /// The Socket.IO server of `/socket.io/`: `/` and `/custom` emit `auth` with the CONNECT
 /// payload; `/` echoes `message` as `message-back`, acks `message-with-ack` with the same
 /// arguments, and acks `sleep-ack` and `sleep-use` (one number, `ms`) with `[ms]`: the first
@@ -75,14 +102,18 @@ pub fn socket_io() -> SocketIo {
 
 /// [`socket_io`] with these options.
 pub fn socket_io_with(options: Options) -> SocketIo {
-    let io = SocketIo::builder()
+    let builder = SocketIo::builder()
         .ping_interval(PING_INTERVAL)
         .ping_timeout(PING_TIMEOUT)
         .max_payload(MAX_PAYLOAD)
         .connect_timeout(CONNECT_TIMEOUT)
         .cors(Cors::any())
-        .allow_eio3(options.allow_eio3)
-        .build();
+        .allow_eio3(options.allow_eio3);
+    let io = match options.parser {
+        ParserName::Default => builder.parser(JsonParser),
+        ParserName::Msgpack => builder.parser(MsgpackParser),
+    }
+    .build();
     io.of("/").on_connection(|socket: Socket| {
         socket.emit("auth", &(socket.handshake().auth.clone(),));
         socket.on("message", |socket: &Socket, event: Event| {
@@ -126,7 +157,7 @@ fn sleep_ms(event: &Event) -> u64 {
 }
 
 /// Serves both servers on `listener` until `stop` completes, then closes every session
-/// (`server shutting down`).
+/// (`server shutting down`); Socket.IO on the default parser.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     stop: impl Future<Output = ()>,

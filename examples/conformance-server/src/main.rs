@@ -2,9 +2,10 @@
 //! server on `/socket.io/`, on one port, with the timings of the protocol test suites
 //! (see the library, `conformance_server`).
 //!
-//! `cargo run -p conformance-server -- --port 3000 [--allow-eio3]`
+//! `cargo run -p conformance-server -- --port 3000 [--allow-eio3] [--parser default|msgpack]`
 //!
-//! `--allow-eio3` serves Engine.IO v3 clients (Socket.IO v2) too; nothing else changes.
+//! `--allow-eio3` serves Engine.IO v3 clients (Socket.IO v2) too; `--parser msgpack` speaks
+//! `socket.io-msgpack-parser`; nothing else changes.
 
 use conformance_server::Options;
 
@@ -18,6 +19,7 @@ fn args() -> Result<(u16, Options), String> {
                 port = value.parse().map_err(|_| format!("bad port: {value}"))?;
             }
             "--allow-eio3" => options.allow_eio3 = true,
+            "--parser" => options.parser = args.next().ok_or("--parser needs a value")?.parse()?,
             other => return Err(format!("unknown argument: {other}")),
         }
     }

@@ -4,9 +4,13 @@
 #![allow(dead_code)]
 
 mod driver;
+#[macro_use]
+mod msgpack;
 mod target;
 
 pub(crate) use driver::*;
+#[allow(unused_imports)] // only the msgpack tests use it
+pub(crate) use msgpack::{assert_on, connect_msgpack, msgpack_opts, start_msgpack, Transport};
 // Not every test file compares with the reference server.
 #[allow(unused_imports)]
 pub(crate) use target::Target;

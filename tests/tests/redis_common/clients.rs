@@ -10,6 +10,8 @@ use serde_json::{json, Value};
 pub(crate) struct Clients {
     driver: NodeDriver,
     ids: HashMap<String, String>,
+    /// The sio-driver's name of the sockets' parser; the default parser when `None`.
+    parser: Option<&'static str>,
 }
 
 impl Clients {
@@ -17,12 +19,24 @@ impl Clients {
         Self {
             driver: NodeDriver::sio(),
             ids: HashMap::new(),
+            parser: None,
+        }
+    }
+
+    /// Sockets on `socket.io-msgpack-parser`.
+    pub(crate) fn msgpack() -> Self {
+        Self {
+            parser: Some("msgpack"),
+            ..Self::new()
         }
     }
 
     /// Connects socket `name` to `url`; returns its id.
     pub(crate) async fn connect(&mut self, name: &str, url: &str) -> String {
-        let opts = json!({"forceNew": true, "transports": ["websocket"]});
+        let mut opts = json!({"forceNew": true, "transports": ["websocket"]});
+        if let Some(parser) = self.parser {
+            opts["parser"] = json!(parser);
+        }
         let cmd = json!({"cmd": "connect", "name": name, "url": format!("{url}/"), "opts": opts});
         self.driver.command(cmd, TIMEOUT).await;
         let connected = self.named("connect", name).await;

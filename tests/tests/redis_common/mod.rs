@@ -140,6 +140,24 @@ impl Cluster {
         }
     }
 
+    /// A cluster whose three servers use the msgpack parser.
+    pub(crate) async fn start_msgpack(proto: Proto, test: &str) -> Self {
+        let key = unique_key(test);
+        let mut rust = Vec::with_capacity(2);
+        for _ in 0..2 {
+            rust.push(RustNode::start_msgpack(rust::config(REDIS_URL, proto, &key)).await);
+        }
+        let args = ["--parser", "msgpack"];
+        let mut node = NodeServer::start_with(REDIS_URL, proto, &key, &args).await;
+        node.wait_for_servers(3).await;
+        Self {
+            proto,
+            key,
+            rust,
+            node,
+        }
+    }
+
     /// The URL of server `i`: 0 and 1 are the Rust servers, 2 the Node server.
     pub(crate) fn url(&self, i: usize) -> String {
         match i {

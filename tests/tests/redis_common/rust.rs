@@ -7,7 +7,8 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
 use socketio::adapter::AdapterFactory;
 use socketio::binary::Binary;
-use socketio::server::{serve, Event, Socket, SocketIo};
+use socketio::server::{serve, Builder, Event, Socket, SocketIo};
+use socketio::MsgpackParser;
 use socketio::Payload;
 use socketio_redis::{RedisAdapterConfig, RedisAdapterFactory};
 use tokio::sync::mpsc;
@@ -44,16 +45,25 @@ impl RustNode {
         Self::start_with(factory.clone(), Some(factory)).await
     }
 
+    /// A server with the Redis adapter configured so, on the msgpack parser.
+    pub(crate) async fn start_msgpack(config: RedisAdapterConfig) -> Self {
+        let factory = RedisAdapterFactory::connect(config)
+            .await
+            .expect("the Redis adapter connects");
+        let builder = builder().parser(MsgpackParser).adapter(factory.clone());
+        Self::start_built(builder, Some(factory)).await
+    }
+
     /// A server with any adapter; `redis` is shut down with it.
     pub(crate) async fn start_with(
         adapter: impl AdapterFactory,
         redis: Option<RedisAdapterFactory>,
     ) -> Self {
-        let io = SocketIo::builder()
-            .ping_interval(Duration::from_millis(300))
-            .ping_timeout(Duration::from_millis(1000))
-            .adapter(adapter)
-            .build();
+        Self::start_built(builder().adapter(adapter), redis).await
+    }
+
+    async fn start_built(builder: Builder, redis: Option<RedisAdapterFactory>) -> Self {
+        let io = builder.build();
         let (tx, events) = mpsc::unbounded_channel();
         register(&io, &tx);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -107,6 +117,13 @@ impl RustNode {
             redis.shutdown().await;
         }
     }
+}
+
+/// The cluster's timings: pingInterval 300 ms, pingTimeout 1 s.
+fn builder() -> Builder {
+    SocketIo::builder()
+        .ping_interval(Duration::from_millis(300))
+        .ping_timeout(Duration::from_millis(1000))
 }
 
 fn done(event: Event) {

@@ -210,9 +210,12 @@ impl Connection {
         self.timers.fired();
         let now = now();
         for (namespace, id) in self.timers.expired_acks(now) {
-            // The emitter stopped waiting at the same deadline: nothing to tell it.
-            if let Some(slot) = self.slots.get_mut(&namespace) {
-                slot.answered(id);
+            // The emitter's own timeout started a moment after this deadline was taken, so it
+            // may not have fired yet: it learns the timeout here (not a dropped waiter, which
+            // it would read as a disconnection).
+            let expired = self.slots.get_mut(&namespace).and_then(|s| s.answered(id));
+            if let Some((waiter, _)) = expired {
+                waiter.fail(crate::server::error::AckError::Timeout);
             }
         }
         let connect_due = self.timers.connect.is_some_and(|at| at <= now);
