@@ -60,6 +60,15 @@ pub struct Config {
     /// this far behind, its session ends with `transport error` instead of growing without
     /// bound. The reference server has no such limit.
     pub max_buffered_packets: usize,
+    /// The inbound high-water mark, in messages: a session holds at most this many of the
+    /// client's messages that the handler has not taken yet. A transport that reaches it
+    /// pauses (a polling POST waits, the WebSocket is not read) until the handler has taken
+    /// them; the client is slowed down, never cut off. 1 024; the reference has no such mark.
+    pub max_inbound_messages: usize,
+    /// The inbound high-water mark, in bytes of message data, with the same effect as
+    /// [`Config::max_inbound_messages`]; one message over it is always taken, so it never
+    /// refuses a message within [`Config::max_payload`]. 1 MB.
+    pub max_inbound_bytes: usize,
 }
 
 impl Default for Config {
@@ -73,6 +82,8 @@ impl Default for Config {
             websocket: true,
             allow_upgrades: true,
             max_buffered_packets: 10_000,
+            max_inbound_messages: 1024,
+            max_inbound_bytes: 1_000_000,
         }
     }
 }

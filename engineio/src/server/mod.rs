@@ -30,6 +30,7 @@ mod connection;
 mod cors;
 mod driver;
 mod error;
+mod inbound;
 mod listen;
 mod polling;
 mod request;

@@ -10,6 +10,7 @@ use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use super::compression::Compression;
 use super::driver::Shared;
 use super::error::RequestError;
+use super::inbound::{self, Fed};
 use crate::payload;
 use crate::session::{Batch, Input, SessionError};
 use crate::{DisconnectReason, TransportKind};
@@ -106,7 +107,8 @@ impl Drop for ActivePost<'_> {
     }
 }
 
-/// A POST: decodes the body's packets and feeds them to the session.
+/// A POST: decodes the body's packets and feeds them to the session, answering once the
+/// layer above has taken its messages.
 pub(crate) async fn post<B>(
     shared: Arc<Shared>,
     body: B,
@@ -149,20 +151,15 @@ where
             return fail(DisconnectReason::TransportError, RequestError::BadRequest);
         }
     };
-    let Ok(packets) = payload::decode(&body) else {
-        drop(post);
-        return fail(DisconnectReason::ParseError, RequestError::BadRequest);
-    };
-    {
-        let mut session = shared.lock();
-        let now = super::driver::now();
-        for packet in packets {
-            if let Err(error) = session.handle(now, Input::Recv(TransportKind::Polling, packet)) {
-                drop(session);
-                drop(post);
-                shared.wake();
-                return Err(refused(error));
-            }
+    match inbound::feed(&shared, payload::packets(&body)).await {
+        Fed::Done => {}
+        Fed::Malformed(_) => {
+            drop(post);
+            return fail(DisconnectReason::ParseError, RequestError::BadRequest);
+        }
+        Fed::Refused(error) => {
+            drop(post);
+            return Err(refused(error));
         }
     }
     drop(post);

@@ -15,6 +15,7 @@ use crate::reason::DisconnectReason;
 #[non_exhaustive]
 pub enum Input {
     /// A packet arrived on a transport (a polling POST, or the current or probing WebSocket).
+    /// Feed none while [`Session::inbound_full`] says so.
     Recv(TransportKind, Packet),
     /// A polling GET arrived and waits for packets.
     PollStart,
@@ -54,6 +55,8 @@ pub enum Output {
     WsClose,
     /// The waiting polling GET can take its payload with [`Session::take_payload`].
     PollReady,
+    /// The layer above took every message a polling POST fed: the POST may go on, or answer.
+    RecvReady,
     /// Nothing more to do before this instant (`None`: ever).
     Wait(Option<Instant>),
 }
@@ -95,6 +98,10 @@ pub enum SessionError {
     /// A WebSocket for a session that cannot upgrade (already upgrading or upgraded).
     #[error("upgrade refused")]
     UpgradeRefused,
+    /// A message while the inbound queue is at its high-water mark: the transport should
+    /// have paused ([`Session::inbound_full`]). The session ends with `transport error`.
+    #[error("inbound queue full")]
+    InboundFull,
 }
 
 impl Session {
@@ -267,14 +274,25 @@ impl Session {
             return Err(SessionError::TransportMismatch);
         }
         match packet {
-            Packet::Message(text) => self.events.push_back(Event::Message(Message::Text(text))),
-            Packet::Binary(data) => self.events.push_back(Event::Message(Message::Binary(data))),
+            Packet::Message(text) => return self.recv_message(from, Message::Text(text)),
+            Packet::Binary(data) => return self.recv_message(from, Message::Binary(data)),
             Packet::Pong(_) => self.on_pong(now),
             // EIO4 pings go from server to client only.
             Packet::Ping(_) => self.close_now(DisconnectReason::TransportError),
             Packet::Close => self.close_now(DisconnectReason::TransportClose),
             Packet::Open(_) | Packet::Upgrade | Packet::Noop => {}
         }
+        Ok(())
+    }
+
+    /// Queues a message for the layer above, unless the transport failed to pause at the mark.
+    fn recv_message(&mut self, from: TransportKind, message: Message) -> Result<(), SessionError> {
+        if self.inbound.is_full() {
+            self.close_now(DisconnectReason::TransportError);
+            return Err(SessionError::InboundFull);
+        }
+        self.inbound.push(&message, from);
+        self.events.push_back(Event::Message(message));
         Ok(())
     }
 
