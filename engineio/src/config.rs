@@ -62,8 +62,9 @@ pub struct Config {
     pub max_buffered_packets: usize,
     /// The inbound high-water mark, in messages: a session holds at most this many of the
     /// client's messages that the handler has not taken yet. A transport that reaches it
-    /// pauses (a polling POST waits, the WebSocket is not read) until the handler has taken
-    /// them; the client is slowed down, never cut off. 1 024; the reference has no such mark.
+    /// pauses (a polling POST waits, the WebSocket is not read) until the session's driver
+    /// has taken them for the handler; the client is slowed down, never cut off. 1 024; the
+    /// reference has no such mark.
     pub max_inbound_messages: usize,
     /// The inbound high-water mark, in bytes of message data, with the same effect as
     /// [`Config::max_inbound_messages`]; one message over it is always taken, so it never

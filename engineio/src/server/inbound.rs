@@ -5,8 +5,8 @@
 //! mark, the POST waits until the driver has taken them ([`Output::RecvReady`]); once every
 //! packet is fed it waits the same way before it answers. So a body of any number of packets
 //! costs the body, one step and the mark; the client is slowed down to the handler's pace,
-//! never cut off; and `ok` comes once the handler has the messages, as in the reference
-//! (which runs its listeners before it answers).
+//! never cut off; and `ok` comes once the driver has taken the messages, which it hands to
+//! the handler in that same turn (the reference runs its listeners before it answers).
 //!
 //! [`Output::RecvReady`]: crate::session::Output::RecvReady
 

@@ -108,7 +108,7 @@ impl Drop for ActivePost<'_> {
 }
 
 /// A POST: decodes the body's packets and feeds them to the session, answering once the
-/// layer above has taken its messages.
+/// driver has taken its messages.
 pub(crate) async fn post<B>(
     shared: Arc<Shared>,
     body: B,

@@ -1,7 +1,9 @@
 //! The session state machine: heartbeat, upgrade, close. Pure: time is passed in.
 //!
 //! Feed one [`Input`] with [`Session::handle`], then drain [`Session::poll_output`] until it
-//! returns [`Output::Wait`]. A polling GET takes its body with [`Session::take_payload`].
+//! returns [`Output::Wait`]. A polling GET takes its body with [`Session::take_payload`]. The
+//! client's packets are fed only while [`Session::inbound_full`] is false: the client's
+//! messages waiting for the layer above stay under the inbound high-water mark.
 //!
 //! ```
 //! use engineio::session::{Input, Output, Session, Event};
