@@ -123,4 +123,44 @@ impl Codec {
             (Protocol::V3, true) => eio3::payload::decode_binary(body),
         }
     }
+
+    /// The packets of a polling POST's body as an iterator that stops at the first one that
+    /// does not decode. Engine.IO v4 decodes each packet as it is taken, so a body of many
+    /// small packets costs no more than the body; a v3 body is decoded whole first (its
+    /// length-prefixed records come from legacy clients only).
+    pub fn payload_packets(&self, body: &Bytes, binary_content: bool) -> PayloadPackets {
+        let decoded = match (self.protocol, binary_content) {
+            (Protocol::V4, false) => return PayloadPackets::Lazy(payload::packets(body)),
+            (Protocol::V4, true) => Err(PacketError::UnknownType),
+            (Protocol::V3, false) => eio3::payload::decode_text(body),
+            (Protocol::V3, true) => eio3::payload::decode_binary(body),
+        };
+        match decoded {
+            Ok(packets) => PayloadPackets::Decoded(packets.into_iter()),
+            Err(error) => PayloadPackets::Failed(Some(error)),
+        }
+    }
+}
+
+/// The iterator of [`Codec::payload_packets`].
+#[derive(Debug)]
+pub enum PayloadPackets {
+    /// Engine.IO v4: decoded as taken.
+    Lazy(payload::Packets),
+    /// Engine.IO v3: decoded already.
+    Decoded(std::vec::IntoIter<Packet>),
+    /// The body did not decode: this error, once.
+    Failed(Option<PacketError>),
+}
+
+impl Iterator for PayloadPackets {
+    type Item = Result<Packet, PacketError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            PayloadPackets::Lazy(packets) => packets.next(),
+            PayloadPackets::Decoded(packets) => packets.next().map(Ok),
+            PayloadPackets::Failed(error) => error.take().map(Err),
+        }
+    }
 }

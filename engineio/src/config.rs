@@ -62,6 +62,16 @@ pub struct Config {
     pub max_buffered_packets: usize,
     /// Whether Engine.IO v3 clients (Socket.IO v2) are served (`allowEIO3`, off).
     pub allow_eio3: bool,
+    /// The inbound high-water mark, in messages: a session holds at most this many of the
+    /// client's messages that the handler has not taken yet. A transport that reaches it
+    /// pauses (a polling POST waits, the WebSocket is not read) until the session's driver
+    /// has taken them for the handler; the client is slowed down, never cut off. 1 024; the
+    /// reference has no such mark.
+    pub max_inbound_messages: usize,
+    /// The inbound high-water mark, in bytes of message data, with the same effect as
+    /// [`Config::max_inbound_messages`]; one message over it is always taken, so it never
+    /// refuses a message within [`Config::max_payload`]. 1 MB.
+    pub max_inbound_bytes: usize,
 }
 
 impl Default for Config {
@@ -76,6 +86,8 @@ impl Default for Config {
             allow_upgrades: true,
             max_buffered_packets: 10_000,
             allow_eio3: false,
+            max_inbound_messages: 1024,
+            max_inbound_bytes: 1_000_000,
         }
     }
 }

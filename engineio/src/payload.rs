@@ -67,20 +67,57 @@ pub fn encoded_len(packet: &Packet) -> usize {
 /// Any packet that does not decode fails the whole payload: the reference server ends the
 /// session with `parse error` in that case, and so do we.
 pub fn decode(body: &Bytes) -> Result<Vec<Packet>, PacketError> {
-    if body.is_empty() {
-        return Err(PacketError::Empty);
+    packets(body).collect()
+}
+
+/// The packets of a polling payload, decoded one at a time: what a payload of many small
+/// packets costs is its body, not a decoded copy of it. The first packet that does not decode
+/// is the last item.
+///
+/// ```
+/// use bytes::Bytes;
+/// use engineio::packet::{Packet, PacketError, Text};
+/// use engineio::payload;
+///
+/// let body = Bytes::from_static(b"4a\x1e9\x1e4b");
+/// let packets: Vec<_> = payload::packets(&body).collect();
+/// assert_eq!(packets, [Ok(Packet::Message(Text::new("a"))), Err(PacketError::UnknownType)]);
+/// ```
+pub fn packets(body: &Bytes) -> Packets {
+    Packets {
+        body: body.clone(),
+        start: 0,
+        failed: false,
     }
-    let mut packets = Vec::new();
-    let mut start = 0;
-    while start <= body.len() {
+}
+
+/// The iterator of [`packets`].
+#[derive(Debug, Clone)]
+pub struct Packets {
+    body: Bytes,
+    /// Where the next record starts; past the end once the last one is taken.
+    start: usize,
+    failed: bool,
+}
+
+impl Iterator for Packets {
+    type Item = Result<Packet, PacketError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let body = &self.body;
+        if self.failed || self.start > body.len() {
+            return None;
+        }
+        let start = self.start;
         let end = body[start..]
             .iter()
             .position(|&b| b == SEPARATOR)
             .map_or(body.len(), |i| start + i);
-        packets.push(Packet::decode_text(body.slice(start..end))?);
-        start = end + 1;
+        self.start = end + 1;
+        let packet = Packet::decode_text(body.slice(start..end));
+        self.failed = packet.is_err();
+        Some(packet)
     }
-    Ok(packets)
 }
 
 #[cfg(test)]
@@ -146,6 +183,25 @@ mod tests {
         fn round_trip(packets in proptest::collection::vec(packet(), 1..8)) {
             let body = encode(&packets);
             prop_assert_eq!(decode(&Bytes::from(body)).unwrap(), packets);
+        }
+
+        /// One packet at a time, a payload is its records decoded alone, up to and including
+        /// the first that does not decode.
+        #[test]
+        fn packets_are_the_records_decoded_up_to_the_first_failure(
+            body in "[46bx=\u{1e}AQ€]{0,24}",
+        ) {
+            let body = Bytes::from(body);
+            let mut expected = Vec::new();
+            for record in body.split(|&b| b == SEPARATOR) {
+                let packet = Packet::decode_text(Bytes::copy_from_slice(record));
+                let failed = packet.is_err();
+                expected.push(packet);
+                if failed {
+                    break;
+                }
+            }
+            prop_assert_eq!(packets(&body).collect::<Vec<_>>(), expected);
         }
 
         #[test]

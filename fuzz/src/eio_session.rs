@@ -4,7 +4,9 @@
 //!
 //! - byte 0: `w` starts on WebSocket, anything else on long-polling;
 //! - byte 1: a digit `d` allows `d + 1` buffered packets (otherwise the default, 10 000);
-//! - byte 2: `0` disallows upgrades.
+//! - byte 2: `0` disallows upgrades;
+//! - byte 3: a digit `d` sets the inbound mark to `d + 1` messages (otherwise 1 024);
+//! - byte 4: a digit `d` sets the inbound mark to `4 * (d + 1)` bytes (otherwise 1 MB).
 //!
 //! The heartbeat is fast (ping every 250 ms, pong within 200 ms, upgrade within 300 ms) so that
 //! scripts reach the timers with small numbers. Every later line is one step, its first byte
@@ -14,7 +16,9 @@
 //! - `gN`: a polling GET as the server runs it: `PollStart`, then its payload at once or when
 //!   the session says `PollReady`; `N` bounds the payload's size (none: unbounded);
 //! - `P…`: a polling POST of the rest of the line as the server runs it: `PostStart`, the
-//!   decoded packets (or `TransportEnded(Polling, ParseError)`), `PostEnd`;
+//!   packets as they decode, each fed once the inbound queue is under its mark (the driver
+//!   takes the queue meanwhile), then `PostEnd` once the queue is empty; a packet that does
+//!   not decode ends the feeding, then `PostEnd` and `TransportEnded(Polling, ParseError)`;
 //! - `W…`: a WebSocket text frame: its packet, or `TransportEnded(WebSocket, ParseError)`;
 //! - `B…`: a WebSocket binary frame;
 //! - `R…`: the packet of the rest of the line, received on polling outside any POST;
@@ -47,7 +51,10 @@
 //!   transport any more;
 //! - a GET that the driver holds is not left waiting while packets are queued, after the
 //!   upgrade, or once the session is closed;
-//! - a session whose client falls silent is closed at last.
+//! - a session whose client falls silent is closed at last;
+//! - the inbound queue never holds more messages than its mark, is empty once drained, and a
+//!   POST that waits for it (at the mark, or for its messages to be taken) is told with
+//!   `RecvReady`, which comes only once the queue is empty.
 
 use std::time::{Duration, Instant};
 
@@ -106,6 +113,10 @@ struct Harness {
     signal_events: usize,
     /// A counter that makes every sent message unique.
     serial: u64,
+    /// The inbound mark, in messages.
+    inbound_mark: usize,
+    /// A `RecvReady` came since this was last cleared.
+    recv_ready: bool,
 }
 
 impl Harness {
@@ -126,6 +137,12 @@ impl Harness {
         if header.get(2) == Some(&b'0') {
             config.allow_upgrades = false;
         }
+        if let Some(digit @ b'0'..=b'9') = header.get(3) {
+            config.max_inbound_messages = usize::from(digit - b'0') + 1;
+        }
+        if let Some(digit @ b'0'..=b'9') = header.get(4) {
+            config.max_inbound_bytes = 4 * (usize::from(digit - b'0') + 1);
+        }
         let now = Instant::now();
         let session = Session::new("fuzz".into(), &config, transport, now);
         let mut harness = Self {
@@ -144,6 +161,8 @@ impl Harness {
             signals: 0,
             signal_events: 0,
             serial: 0,
+            inbound_mark: config.max_inbound_messages,
+            recv_ready: false,
         };
         if transport == TransportKind::Polling {
             // The handshake GET takes the open packet at once.
@@ -283,30 +302,49 @@ impl Harness {
         if self.input(Input::PostStart).is_err() {
             return;
         }
-        match payload::decode(&Bytes::copy_from_slice(body)) {
-            Ok(packets) => {
-                for packet in packets {
-                    let message = match &packet {
-                        Packet::Message(text) => Some(Message::Text(text.clone())),
-                        Packet::Binary(data) => Some(Message::Binary(data.clone())),
-                        _ => None,
-                    };
-                    self.received.extend(message);
-                    if self
-                        .input(Input::Recv(TransportKind::Polling, packet))
-                        .is_err()
-                    {
-                        break;
-                    }
-                }
-                self.feed(Input::PostEnd);
+        let mut malformed = false;
+        for packet in payload::packets(&Bytes::copy_from_slice(body)) {
+            let Ok(packet) = packet else {
+                malformed = true;
+                break;
+            };
+            if self.session.inbound_full() {
+                self.wait_for_taken();
             }
-            Err(_) => {
-                self.feed(Input::PostEnd);
-                let reason = DisconnectReason::ParseError;
-                self.feed(Input::TransportEnded(TransportKind::Polling, reason));
+            let message = match &packet {
+                Packet::Message(text) => Some(Message::Text(text.clone())),
+                Packet::Binary(data) => Some(Message::Binary(data.clone())),
+                _ => None,
+            };
+            self.received.extend(message);
+            if self
+                .input(Input::Recv(TransportKind::Polling, packet))
+                .is_err()
+            {
+                break;
             }
         }
+        if malformed {
+            self.feed(Input::PostEnd);
+            let reason = DisconnectReason::ParseError;
+            self.feed(Input::TransportEnded(TransportKind::Polling, reason));
+            return;
+        }
+        if self.session.inbound() > 0 {
+            self.wait_for_taken();
+        }
+        self.feed(Input::PostEnd);
+    }
+
+    /// A POST waits for the driver to take the inbound queue: it must be told.
+    fn wait_for_taken(&mut self) {
+        self.recv_ready = false;
+        self.drain();
+        assert_eq!(self.session.inbound(), 0, "the driver left messages queued");
+        assert!(
+            self.recv_ready,
+            "a POST waiting for the queue was never told"
+        );
     }
 
     /// Sends a unique message; a payload cannot carry the record separator, so none is sent.

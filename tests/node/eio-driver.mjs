@@ -7,6 +7,7 @@
 // an explicit name carry that "name"):
 //   {"cmd":"open","url":"http://127.0.0.1:PORT","opts":{...}}   opts go to `new Socket(url, opts)`
 //   {"cmd":"send","text":"..."} | {"cmd":"send","binary":"<base64>"}
+//   {"cmd":"send","text":"...","count":N}   sends text + "0" .. text + "N-1", all in one tick
 //   {"cmd":"state"}   -> {"ev":"state","readyState":..,"sid":..,"transport":..}
 //   {"cmd":"close"}   closes the socket
 //   {"cmd":"exit"}    ends the process (so does the end of stdin)
@@ -91,6 +92,9 @@ async function handle(cmd) {
       const socket = socketFor(cmd);
       if (typeof cmd.binary === "string") {
         socket.send(Buffer.from(cmd.binary, "base64"));
+      } else if (typeof cmd.text === "string" && Number.isInteger(cmd.count)) {
+        // In one tick: the client batches them into as few POSTs as its maxPayload allows.
+        for (let i = 0; i < cmd.count; i++) socket.send(`${cmd.text}${i}`);
       } else if (typeof cmd.text === "string") {
         socket.send(cmd.text);
       } else {

@@ -30,6 +30,8 @@ pub(crate) struct Shared {
     wake: Notify,
     /// Wakes a polling GET held for packets.
     pub(crate) poll: Notify,
+    /// Wakes a polling POST waiting for the handler to take the messages it fed.
+    pub(crate) recv_ready: Notify,
     /// A WebSocket handed to the driver by an upgrade request.
     ws_slot: Mutex<Option<Ws>>,
     /// How long a WebSocket write may wait for a client that does not read.
@@ -50,6 +52,7 @@ impl Shared {
             session: Mutex::new(session),
             wake: Notify::new(),
             poll: Notify::new(),
+            recv_ready: Notify::new(),
             ws_slot: Mutex::new(None),
             write_timeout,
         }
@@ -135,6 +138,9 @@ struct Driver<H: Handler> {
     /// The WebSocket's write deadline and reads while writes wait.
     writer: Writer,
     outputs: Vec<Output>,
+    /// The session's inbound queue was under its mark at the last drain: the WebSocket may be
+    /// read.
+    can_read: bool,
     closed: bool,
     /// One timer for the session's deadlines, moved when the next deadline changes rather
     /// than made anew at every wake-up (which would read the clock and enter tokio's timer
@@ -159,6 +165,7 @@ pub(crate) async fn drive<H: Handler>(shared: Arc<Shared>, handler: Arc<H>, sess
         ws: None,
         writer: Writer::new(),
         outputs: Vec::new(),
+        can_read: true,
         closed: false,
         timer: Box::pin(tokio::time::sleep_until(far_future())),
         armed: None,
@@ -205,7 +212,10 @@ impl<H: Handler> Driver<H> {
         let now = now();
         loop {
             match session.poll_output(now) {
-                Output::Wait(deadline) => return deadline,
+                Output::Wait(deadline) => {
+                    self.can_read = !session.inbound_full();
+                    return deadline;
+                }
                 output => self.outputs.push(output),
             }
         }
@@ -227,6 +237,7 @@ impl<H: Handler> Driver<H> {
                     }
                 }
                 Output::PollReady => self.shared().poll.notify_one(),
+                Output::RecvReady => self.shared().recv_ready.notify_one(),
                 Output::Wait(_) => {}
             }
         }
@@ -319,10 +330,10 @@ impl<H: Handler> Driver<H> {
             self.armed = deadline;
         }
         let shared = Arc::clone(&self.socket.shared);
-        let ws = &mut self.ws;
+        let ws = self.ws.as_mut().filter(|_| self.can_read);
         let sleep = self.timer.as_mut();
         let read = async {
-            match ws.as_mut() {
+            match ws {
                 Some(ws) => ws.read().await,
                 None => std::future::pending().await,
             }
@@ -342,12 +353,15 @@ impl<H: Handler> Driver<H> {
         }
     }
 
-    /// Takes the frames that have already arrived, up to [`READ_BATCH`], before anything is
-    /// written: their answers then leave together, in one flush (one write to the socket)
-    /// instead of one each, which is most of the cost of a busy connection.
+    /// Takes the frames that have already arrived, up to [`READ_BATCH`] and while the
+    /// session's inbound queue is under its mark, before anything is written: their answers
+    /// then leave together, in one flush (one write to the socket) instead of one each, which
+    /// is most of the cost of a busy connection.
     async fn read_ready(&mut self) {
         for _ in 1..READ_BATCH {
-            let Some(ws) = self.ws.as_mut() else { return };
+            let Some(ws) = self.ws.as_mut().filter(|_| self.can_read) else {
+                return;
+            };
             let Some(frame) = ws.read().now_or_never() else {
                 return;
             };
@@ -360,7 +374,7 @@ impl<H: Handler> Driver<H> {
             return;
         };
         match input_of(codec, frame) {
-            Ok(input) => recv(self.shared(), input),
+            Ok(input) => self.can_read = recv(self.shared(), input),
             Err(end) => self.ws_end(end).await,
         }
     }

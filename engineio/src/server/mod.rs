@@ -34,6 +34,7 @@ mod error;
 mod files;
 mod handshake;
 mod hooks;
+mod inbound;
 mod listen;
 mod polling;
 mod request;

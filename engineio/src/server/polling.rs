@@ -10,6 +10,7 @@ use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use super::compression::Compression;
 use super::driver::Shared;
 use super::error::RequestError;
+use super::inbound::{self, Fed};
 use crate::codec::{self, Codec};
 use crate::session::{Batch, Input, SessionError};
 use crate::{DisconnectReason, Protocol, TransportKind};
@@ -115,7 +116,8 @@ impl Drop for ActivePost<'_> {
     }
 }
 
-/// A POST: decodes the body's packets and feeds them to the session.
+/// A POST: decodes the body's packets and feeds them to the session, answering once the
+/// driver has taken its messages.
 pub(crate) async fn post<B>(
     shared: Arc<Shared>,
     body: B,
@@ -159,20 +161,15 @@ where
             return fail(DisconnectReason::TransportError, RequestError::BadRequest);
         }
     };
-    let Ok(packets) = codec.decode_payload(&body, binary_content) else {
-        drop(post);
-        return fail(DisconnectReason::ParseError, RequestError::BadRequest);
-    };
-    {
-        let mut session = shared.lock();
-        let now = super::driver::now();
-        for packet in packets {
-            if let Err(error) = session.handle(now, Input::Recv(TransportKind::Polling, packet)) {
-                drop(session);
-                drop(post);
-                shared.wake();
-                return Err(refused(error));
-            }
+    match inbound::feed(&shared, codec.payload_packets(&body, binary_content)).await {
+        Fed::Done => {}
+        Fed::Malformed(_) => {
+            drop(post);
+            return fail(DisconnectReason::ParseError, RequestError::BadRequest);
+        }
+        Fed::Refused(error) => {
+            drop(post);
+            return Err(refused(error));
         }
     }
     drop(post);

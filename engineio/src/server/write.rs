@@ -55,12 +55,15 @@ pub(crate) fn input_of(
     }
 }
 
-/// Feeds a frame read from the WebSocket to the session.
-pub(crate) fn recv(shared: &Shared, input: Input) {
-    if let Err(error) = shared.lock().handle(now(), input) {
+/// Feeds a frame read from the WebSocket to the session; whether another may be read before
+/// the driver takes the session's inbound queue (it is under its mark).
+pub(crate) fn recv(shared: &Shared, input: Input) -> bool {
+    let mut session = shared.lock();
+    if let Err(error) = session.handle(now(), input) {
         // A frame the session has no use for now (a closing or upgrading session).
         tracing::debug!(%error, sid = %shared.sid, "WebSocket frame refused");
     }
+    !session.inbound_full()
 }
 
 /// A WebSocket's writes under the session's write deadline.
@@ -68,7 +71,8 @@ pub(crate) struct Writer {
     /// Set when a write first had to wait; cleared once a flush sends everything.
     deadline: Option<Instant>,
     /// Frames that may still be read while writes wait, until the driver's next turn: the
-    /// messages among them wait in the session for the driver, which bounds them.
+    /// messages among them wait in the session for the driver, which bounds them, as does the
+    /// session's inbound mark.
     reads_left: usize,
 }
 
@@ -153,7 +157,12 @@ fn poll_reading(
         let frame = ready!(ws.poll_read(cx));
         *reads_left -= 1;
         match input_of(ws.codec(), frame) {
-            Ok(input) => recv(shared, input),
+            Ok(input) => {
+                if !recv(shared, input) {
+                    // At the inbound mark, the rest of the turn's reads wait for the driver.
+                    *reads_left = 0;
+                }
+            }
             Err(end) => return Poll::Ready(Err(end)),
         }
     }

@@ -16,6 +16,7 @@ use crate::reason::DisconnectReason;
 #[non_exhaustive]
 pub enum Input {
     /// A packet arrived on a transport (a polling POST, or the current or probing WebSocket).
+    /// Feed none while [`Session::inbound_full`] says so.
     Recv(TransportKind, Packet),
     /// A polling GET arrived and waits for packets.
     PollStart,
@@ -55,6 +56,8 @@ pub enum Output {
     WsClose,
     /// The waiting polling GET can take its payload with [`Session::take_payload`].
     PollReady,
+    /// The layer above took every message a polling POST fed: the POST may go on, or answer.
+    RecvReady,
     /// Nothing more to do before this instant (`None`: ever).
     Wait(Option<Instant>),
 }
@@ -96,6 +99,10 @@ pub enum SessionError {
     /// A WebSocket for a session that cannot upgrade (already upgrading or upgraded).
     #[error("upgrade refused")]
     UpgradeRefused,
+    /// A message while the inbound queue is at its high-water mark: the transport should
+    /// have paused ([`Session::inbound_full`]). The session ends with `transport error`.
+    #[error("inbound queue full")]
+    InboundFull,
 }
 
 impl Session {
@@ -268,8 +275,8 @@ impl Session {
             return Err(SessionError::TransportMismatch);
         }
         match packet {
-            Packet::Message(text) => self.events.push_back(Event::Message(Message::Text(text))),
-            Packet::Binary(data) => self.events.push_back(Event::Message(Message::Binary(data))),
+            Packet::Message(text) => return self.recv_message(from, Message::Text(text)),
+            Packet::Binary(data) => return self.recv_message(from, Message::Binary(data)),
             // The heartbeat goes one way: pings from the server in v4, from the client in
             // v3. One the other way is an error (`invalid heartbeat direction`).
             Packet::Pong(_) if self.limits.protocol == Protocol::V4 => self.on_pong(now),
@@ -278,6 +285,17 @@ impl Session {
             Packet::Close => self.client_closed(),
             Packet::Open(_) | Packet::Upgrade | Packet::Noop => {}
         }
+        Ok(())
+    }
+
+    /// Queues a message for the layer above, unless the transport failed to pause at the mark.
+    fn recv_message(&mut self, from: TransportKind, message: Message) -> Result<(), SessionError> {
+        if self.inbound.is_full() {
+            self.close_now(DisconnectReason::TransportError);
+            return Err(SessionError::InboundFull);
+        }
+        self.inbound.push(&message, from);
+        self.events.push_back(Event::Message(message));
         Ok(())
     }
 

@@ -1,7 +1,9 @@
 //! The session state machine: heartbeat, upgrade, close. Pure: time is passed in.
 //!
 //! Feed one [`Input`] with [`Session::handle`], then drain [`Session::poll_output`] until it
-//! returns [`Output::Wait`]. A polling GET takes its body with [`Session::take_payload`].
+//! returns [`Output::Wait`]. A polling GET takes its body with [`Session::take_payload`]. The
+//! client's packets are fed only while [`Session::inbound_full`] is false: the client's
+//! messages waiting for the layer above stay under the inbound high-water mark.
 //!
 //! ```
 //! use engineio::session::{Input, Output, Session, Event};
@@ -23,6 +25,7 @@
 //! assert_eq!(session.poll_output(too_late), Output::Event(Event::Closed(DisconnectReason::PingTimeout)));
 //! ```
 
+mod inbound;
 mod input;
 mod outbox;
 mod state;
@@ -38,6 +41,7 @@ use crate::packet::{Message, Packet};
 use crate::protocol::Protocol;
 use crate::reason::DisconnectReason;
 
+use inbound::Inbound;
 pub use input::{Event, Input, Output, SessionError};
 use outbox::Outbox;
 pub use outbox::{Batch, SendOptions};
@@ -68,6 +72,8 @@ pub struct Session {
     outbox: Outbox,
     /// Events for the layer above.
     events: VecDeque<Event>,
+    /// The client's messages among `events`, under the inbound high-water mark.
+    inbound: Inbound,
     /// The WebSocket (current or probing) must be closed.
     ws_close: bool,
     /// A GET held when the session upgraded must be answered.
@@ -125,6 +131,7 @@ impl Session {
             },
             outbox: Outbox::starting_with(Packet::Open(open)),
             events: VecDeque::new(),
+            inbound: Inbound::new(config.max_inbound_messages, config.max_inbound_bytes),
             ws_close: false,
             release_poll: false,
             timer: None,
@@ -161,6 +168,21 @@ impl Session {
         self.outbox.len()
     }
 
+    /// Whether the client's messages waiting for the layer above reached the inbound
+    /// high-water mark ([`Config::max_inbound_messages`], [`Config::max_inbound_bytes`]).
+    ///
+    /// While it is true a transport must not feed another packet: the session refuses a
+    /// message then ([`SessionError::InboundFull`]). The driver empties the queue by taking
+    /// the events; a polling POST waits for [`Output::RecvReady`].
+    pub fn inbound_full(&self) -> bool {
+        self.state.is_open() && self.inbound.is_full()
+    }
+
+    /// Number of the client's messages waiting for the layer above.
+    pub fn inbound(&self) -> usize {
+        self.inbound.len()
+    }
+
     /// Whether an upgrade is in progress.
     pub fn is_upgrading(&self) -> bool {
         matches!(self.state, State::Upgrading { .. })
@@ -193,10 +215,15 @@ impl Session {
     pub fn poll_output(&mut self, now: Instant) -> Output {
         self.on_time(now);
         if let Some(event) = self.events.pop_front() {
-            if event == Event::Signal {
-                self.signalled = false;
+            match &event {
+                Event::Signal => self.signalled = false,
+                Event::Message(message) => self.inbound.take(message),
+                _ => {}
             }
             return Output::Event(event);
+        }
+        if self.inbound.ready() {
+            return Output::RecvReady;
         }
         if let Some(packet) = self.next_ws_write(now) {
             return Output::WsWrite(packet);

@@ -25,6 +25,10 @@ impl Harness {
                     self.deliver(packet);
                 }
                 Output::WsClose => {}
+                Output::RecvReady => {
+                    assert_eq!(self.session.inbound(), 0, "RecvReady with messages queued");
+                    self.recv_ready = true;
+                }
                 Output::PollReady => {
                     if let Some(max) = self.held_poll.take() {
                         let packets = self.session.take_payload(max);
@@ -42,6 +46,7 @@ impl Harness {
                         assert!(deadline > self.now, "a deadline that is already due");
                     }
                     self.check_held_poll();
+                    assert_eq!(self.session.inbound(), 0, "messages queued after a drain");
                     return;
                 }
             }
@@ -72,6 +77,10 @@ impl Harness {
         assert_eq!(self.closed_events, 0, "{event:?} after Closed");
         match event {
             Event::Message(message) => {
+                assert!(
+                    self.session.inbound() < self.inbound_mark,
+                    "more messages queued than the mark"
+                );
                 let found = self.received[self.received_cursor..]
                     .iter()
                     .position(|m| *m == message);
