@@ -4,12 +4,14 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
 use tokio::sync::Notify;
 
+use super::inbound::Held;
 use super::socket::{Handler, Handshake, Socket};
 use super::websocket::{FrameIo, ReadError, Ws};
 use super::write::{input_of, recv, Writer, WsEnd};
@@ -32,6 +34,10 @@ pub(crate) struct Shared {
     pub(crate) poll: Notify,
     /// Wakes a polling POST waiting for the handler to take the messages it fed.
     pub(crate) recv_ready: Notify,
+    /// The handler holds the client's messages ([`Input::HoldMessages`]): the session's own
+    /// flag, mirrored here so that the driver sees a hold given in the middle of its turn
+    /// without taking the lock for each message.
+    held: AtomicBool,
     /// A WebSocket handed to the driver by an upgrade request.
     ws_slot: Mutex<Option<Ws>>,
     /// How long a WebSocket write may wait for a client that does not read.
@@ -53,6 +59,7 @@ impl Shared {
             wake: Notify::new(),
             poll: Notify::new(),
             recv_ready: Notify::new(),
+            held: AtomicBool::new(false),
             ws_slot: Mutex::new(None),
             write_timeout,
         }
@@ -69,6 +76,21 @@ impl Shared {
         let result = self.lock().handle(now(), input);
         self.wake.notify_one();
         result
+    }
+
+    /// Holds (or stops holding) the client's messages.
+    pub(crate) fn hold_messages(&self, held: bool) -> Result<(), SessionError> {
+        let result = self.lock().handle(now(), Input::HoldMessages(held));
+        if result.is_ok() {
+            self.held.store(held, Ordering::SeqCst);
+        }
+        self.wake.notify_one();
+        result
+    }
+
+    /// Whether the handler holds the client's messages.
+    pub(crate) fn holds_messages(&self) -> bool {
+        self.held.load(Ordering::SeqCst)
     }
 
     /// Queues messages back to back (dropped unless writable right away when volatile)
@@ -226,8 +248,17 @@ impl<H: Handler> Driver<H> {
         // Frames read while this turn's writes wait stay in the session until the next turn.
         self.writer.turn(READ_BATCH);
         let outputs = std::mem::take(&mut self.outputs);
+        let mut held = Held::default();
         for output in outputs {
             match output {
+                Output::Event(Event::Message(message)) if held.keeps(self.shared()) => {
+                    held.keep(message)
+                }
+                Output::RecvReady if held.keeps_ready() => {}
+                Output::Event(event @ Event::Closed(_)) => {
+                    self.deliver(held.take());
+                    self.on_event(event);
+                }
                 Output::Event(event) => self.on_event(event),
                 Output::WsWrite(packet) => wrote |= self.write(&packet).await,
                 Output::WsClose => {
@@ -241,6 +272,7 @@ impl<H: Handler> Driver<H> {
                 Output::Wait(_) => {}
             }
         }
+        held.give_back(self.shared());
         if wrote {
             if let Some(ws) = self.ws.as_mut() {
                 let shared = &self.socket.shared;
@@ -248,6 +280,16 @@ impl<H: Handler> Driver<H> {
                     self.ws_end(end).await;
                 }
             }
+        }
+    }
+
+    /// Hands held messages to the handler after all (the session ends).
+    fn deliver(&mut self, (messages, post_waits): (Vec<Message>, bool)) {
+        for message in messages {
+            self.on_event(Event::Message(message));
+        }
+        if post_waits {
+            self.shared().recv_ready.notify_one();
         }
     }
 

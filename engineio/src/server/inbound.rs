@@ -13,7 +13,7 @@
 use std::collections::VecDeque;
 
 use super::driver::{now, Shared};
-use crate::packet::{Packet, PacketError};
+use crate::packet::{Message, Packet, PacketError};
 use crate::session::{Input, SessionError};
 use crate::TransportKind;
 
@@ -99,5 +99,47 @@ async fn taken(shared: &Shared) {
             return;
         }
         ready.await;
+    }
+}
+
+/// The messages of one driver turn that came after the handler asked to hold them
+/// ([`Socket::hold_messages`](super::Socket::hold_messages)): the session handed them out
+/// with the turn's other outputs, so they go back to it, in order, with the `RecvReady` of
+/// their POST.
+#[derive(Debug, Default)]
+pub(crate) struct Held {
+    messages: Vec<Message>,
+    post_waits: bool,
+}
+
+impl Held {
+    /// Whether the next message stays: once one has, every later one does, to keep order.
+    pub(crate) fn keeps(&self, shared: &Shared) -> bool {
+        !self.messages.is_empty() || shared.holds_messages()
+    }
+
+    pub(crate) fn keep(&mut self, message: Message) {
+        self.messages.push(message);
+    }
+
+    /// Whether a `RecvReady` waits with the kept messages (its POST is told once they are
+    /// taken).
+    pub(crate) fn keeps_ready(&mut self) -> bool {
+        self.post_waits |= !self.messages.is_empty();
+        self.post_waits
+    }
+
+    /// What is kept, taken out.
+    pub(crate) fn take(&mut self) -> (Vec<Message>, bool) {
+        let post_waits = std::mem::take(&mut self.post_waits);
+        (std::mem::take(&mut self.messages), post_waits)
+    }
+
+    /// Gives the kept messages back to the session.
+    pub(crate) fn give_back(mut self, shared: &Shared) {
+        let (messages, post_waits) = self.take();
+        if !messages.is_empty() {
+            shared.lock().unread(messages, post_waits);
+        }
     }
 }

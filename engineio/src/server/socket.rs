@@ -188,6 +188,16 @@ impl Socket {
         self.shared.input(Input::Signal).map_err(send_error)
     }
 
+    /// Stops (`true`) or starts again (`false`) handing the client's messages to
+    /// [`Handler::on_message`]: the way a handler that cannot keep up slows its client down.
+    /// Held messages wait in the session up to its inbound mark
+    /// ([`Config::max_inbound_messages`](crate::Config::max_inbound_messages)), then the
+    /// transports stop reading; nothing is dropped. Timers, signals and the close still come
+    /// (a close delivers the held messages first). Fails once the session is closing.
+    pub fn hold_messages(&self, held: bool) -> Result<(), SendError> {
+        self.shared.hold_messages(held).map_err(send_error)
+    }
+
     /// Whether the client can take a message right now: an idle WebSocket, or a poll waiting
     /// with nothing queued (a volatile message would be sent, not dropped).
     pub fn is_writable(&self) -> bool {

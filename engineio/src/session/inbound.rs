@@ -50,6 +50,13 @@ impl Inbound {
         self.post_waits |= from == TransportKind::Polling;
     }
 
+    /// A message handed out comes back, not taken.
+    pub(crate) fn unread(&mut self, message: &Message, post_waits: bool) {
+        self.messages += 1;
+        self.bytes += size(message);
+        self.post_waits |= post_waits;
+    }
+
     /// The layer above took a message.
     pub(crate) fn take(&mut self, message: &Message) {
         self.messages = self.messages.saturating_sub(1);

@@ -43,6 +43,11 @@ pub enum Input {
     Signal,
     /// The server closes the session after the client has read what is queued.
     Close(DisconnectReason),
+    /// The layer above stops (`true`) or starts again (`false`) taking the client's
+    /// messages. Held messages wait in the session, so its inbound queue reaches the mark
+    /// and the transports pause: the client is slowed to the pace of the layer above, and
+    /// nothing is lost. Other events still come; a close delivers what is held first.
+    HoldMessages(bool),
 }
 
 /// What the session asks of its driver.
@@ -135,6 +140,11 @@ impl Session {
                 Ok(())
             }
             Input::Signal => self.signal(),
+            Input::HoldMessages(_) if !self.state.is_open() => Err(SessionError::Closed),
+            Input::HoldMessages(held) => {
+                self.held = held;
+                Ok(())
+            }
             Input::Close(reason) => {
                 self.close(now, reason);
                 Ok(())

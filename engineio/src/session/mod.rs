@@ -82,6 +82,8 @@ pub struct Session {
     timer: Option<Instant>,
     /// An [`Event::Signal`] is queued and not taken yet.
     signalled: bool,
+    /// The layer above takes no message for now ([`Input::HoldMessages`]).
+    held: bool,
 }
 
 impl Session {
@@ -136,6 +138,7 @@ impl Session {
             release_poll: false,
             timer: None,
             signalled: false,
+            held: false,
         }
     }
 
@@ -214,7 +217,7 @@ impl Session {
     /// The next thing to do. Call until it returns [`Output::Wait`].
     pub fn poll_output(&mut self, now: Instant) -> Output {
         self.on_time(now);
-        if let Some(event) = self.events.pop_front() {
+        if let Some(event) = self.next_event() {
             match &event {
                 Event::Signal => self.signalled = false,
                 Event::Message(message) => self.inbound.take(message),
@@ -454,6 +457,35 @@ impl Session {
     }
 
     /// Queues one [`Event::Signal`] for the layer above, unless one is already waiting.
+    /// Gives back messages that [`Session::poll_output`] handed out but the layer above did
+    /// not take, because it asked to hold them ([`Input::HoldMessages`]) while they were on
+    /// their way: they go back to the front of the events, in order, and count against the
+    /// inbound mark again. `post_waits` when the [`Output::RecvReady`] of their POST was held
+    /// back with them: it is given again once they are taken.
+    pub fn unread(&mut self, messages: Vec<Message>, post_waits: bool) {
+        for message in messages.into_iter().rev() {
+            self.inbound.unread(&message, post_waits);
+            self.events.push_front(Event::Message(message));
+        }
+    }
+
+    /// The next event for the layer above. While messages are held the others go first; a
+    /// close ends the hold, so that no message the client sent before it is lost.
+    fn next_event(&mut self) -> Option<Event> {
+        if !self.held {
+            return self.events.pop_front();
+        }
+        let at = self
+            .events
+            .iter()
+            .position(|event| !matches!(event, Event::Message(_)))?;
+        if matches!(self.events[at], Event::Closed(_)) {
+            self.held = false;
+            return self.events.pop_front();
+        }
+        self.events.remove(at)
+    }
+
     fn signal(&mut self) -> Result<(), SessionError> {
         if !self.state.is_open() {
             return Err(SessionError::Closed);

@@ -32,28 +32,49 @@ pub enum Async {}
 
 /// Calls a callback with panics caught; an async one is started here and finished by a task.
 pub(crate) fn run(what: &dyn fmt::Display, call: impl FnOnce() -> Option<CallbackFuture>) {
+    run_holding(what, call, || ());
+}
+
+/// [`run`], with `hold()` kept by the task that finishes an async callback, if one is needed,
+/// and dropped when it ends: how a connection counts the callbacks still running for it.
+pub(crate) fn run_holding<G: Send + 'static>(
+    what: &dyn fmt::Display,
+    call: impl FnOnce() -> Option<CallbackFuture>,
+    hold: impl FnOnce() -> G,
+) {
     match catch_unwind(AssertUnwindSafe(call)) {
         Ok(None) => {}
-        Ok(Some(future)) => start(what, future),
+        Ok(Some(future)) => start_holding(what, future, hold),
         Err(panic) => report(what, &*panic),
     }
 }
 
 /// Polls a future once here and, unless that finished it, spawns the rest.
+pub(crate) fn start(what: &dyn fmt::Display, future: CallbackFuture) {
+    start_holding(what, future, || ());
+}
+
+/// [`start`], with `hold()` kept by the spawned task until it ends.
 ///
 /// The first poll sees a waker that does nothing: whatever the future waits for, the spawned
 /// task polls it again at once with its own waker, which every future registers anew on each
 /// poll.
-pub(crate) fn start(what: &dyn fmt::Display, mut future: CallbackFuture) {
+pub(crate) fn start_holding<G: Send + 'static>(
+    what: &dyn fmt::Display,
+    mut future: CallbackFuture,
+    hold: impl FnOnce() -> G,
+) {
     let mut cx = Context::from_waker(Waker::noop());
     match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx))) {
         Ok(Poll::Ready(())) => {}
         Ok(Poll::Pending) => {
             let what = what.to_string();
+            let held = hold();
             tokio::spawn(async move {
                 if let Err(panic) = AssertUnwindSafe(future).catch_unwind().await {
                     report(&what, &*panic);
                 }
+                drop(held);
             });
         }
         Err(panic) => report(what, &*panic),

@@ -29,6 +29,12 @@ pub(crate) struct Config {
     pub(crate) recovery: Option<RecoveryOptions>,
     /// Acknowledgements one socket may wait for at once.
     pub(crate) max_pending_acks: usize,
+    /// Async callbacks one connection's events may have running at once.
+    pub(crate) max_pending_handlers: usize,
+    /// Dynamic namespaces (children of `of_fn`/`of_pattern` parents) that may exist at once.
+    pub(crate) max_dynamic_namespaces: usize,
+    /// Namespaces one connection may be in or be joining at once.
+    pub(crate) max_namespaces_per_connection: usize,
     /// Encodes every packet and makes each connection's decoder (`parser`).
     pub(crate) parser: Arc<dyn Parser>,
 }
@@ -70,6 +76,9 @@ impl Builder {
                 adapter_chosen: false,
                 recovery: None,
                 max_pending_acks: 10_000,
+                max_pending_handlers: 1024,
+                max_dynamic_namespaces: 10_000,
+                max_namespaces_per_connection: 100,
                 parser: Arc::new(JsonParser),
             },
         }
@@ -170,6 +179,36 @@ impl Builder {
     /// longer counts. Node has no such limit.
     pub fn max_pending_acks(mut self, max: usize) -> Self {
         self.config.max_pending_acks = max.max(1);
+        self
+    }
+
+    /// How many async callbacks (event and catch-all handlers, event middlewares) one
+    /// connection's events may have running at once; 1 024 by default. At the bound the
+    /// connection stops taking the client's messages until half of them have finished: the
+    /// messages wait in the Engine.IO session, then its transports stop reading, so the
+    /// client is slowed to its handlers' pace and nothing is dropped. Node has no such limit
+    /// (each pending handler is a promise of its own).
+    pub fn max_pending_handlers(mut self, max: usize) -> Self {
+        self.config.max_pending_handlers = max.max(1);
+        self
+    }
+
+    /// How many dynamic namespaces (made by a parent of [`of_fn`](super::SocketIo::of_fn) or
+    /// [`of_pattern`](super::SocketIo::of_pattern) for a client's CONNECT) may exist at once;
+    /// 10 000 by default. A CONNECT that would make one more is refused with a
+    /// `CONNECT_ERROR` `{"message":"Too many namespaces"}`. A child removed once empty
+    /// ([`cleanup_empty_children`](Self::cleanup_empty_children)) no longer counts; static
+    /// namespaces, which the application makes, never do. Node has no such limit.
+    pub fn max_dynamic_namespaces(mut self, max: usize) -> Self {
+        self.config.max_dynamic_namespaces = max;
+        self
+    }
+
+    /// How many namespaces one connection may be in or be joining at once; 100 by default.
+    /// A CONNECT past it is refused with a `CONNECT_ERROR`
+    /// `{"message":"Too many namespaces"}`, and the connection stays. Node has no such limit.
+    pub fn max_namespaces_per_connection(mut self, max: usize) -> Self {
+        self.config.max_namespaces_per_connection = max.max(1);
         self
     }
 

@@ -143,3 +143,55 @@ fn a_waiting_post_is_told_when_the_session_ends() {
         ]
     );
 }
+
+#[test]
+fn held_messages_wait_under_the_mark_while_signals_and_timers_go_on() {
+    let t0 = Instant::now();
+    let mut s = marked(WS, 2, 1_000_000, t0);
+    s.handle(t0, Input::HoldMessages(true)).unwrap();
+    s.handle(t0, Input::Recv(WS, text("a"))).unwrap();
+    s.handle(t0, Input::Signal).unwrap();
+    s.handle(t0, Input::Recv(WS, text("b"))).unwrap();
+    s.handle(t0, Input::SetTimer(Some(t0))).unwrap();
+    // The signal and the timer pass the held messages; the queue stays at the mark.
+    assert_eq!(
+        drain(&mut s, t0),
+        [Output::Event(Event::Signal), Output::Event(Event::Timer)]
+    );
+    assert!(s.inbound_full());
+    s.handle(t0, Input::HoldMessages(false)).unwrap();
+    assert_eq!(drain(&mut s, t0), [message("a"), message("b")]);
+    assert!(!s.inbound_full());
+}
+
+#[test]
+fn held_messages_keep_a_polling_post_waiting_until_released() {
+    let t0 = Instant::now();
+    let mut s = marked(POLL, 10, 1_000_000, t0);
+    s.handle(t0, Input::HoldMessages(true)).unwrap();
+    s.handle(t0, Input::Recv(POLL, text("a"))).unwrap();
+    assert_eq!(drain(&mut s, t0), []);
+    s.handle(t0, Input::HoldMessages(false)).unwrap();
+    assert_eq!(drain(&mut s, t0), [message("a"), Output::RecvReady]);
+}
+
+#[test]
+fn a_close_delivers_the_held_messages_first() {
+    let t0 = Instant::now();
+    let mut s = marked(WS, 10, 1_000_000, t0);
+    s.handle(t0, Input::HoldMessages(true)).unwrap();
+    s.handle(t0, Input::Recv(WS, text("a"))).unwrap();
+    s.handle(t0, Input::Recv(WS, Packet::Close)).unwrap();
+    assert_eq!(
+        drain(&mut s, t0),
+        [
+            message("a"),
+            Output::Event(Event::Closed(DisconnectReason::TransportClose)),
+            Output::WsClose
+        ]
+    );
+    assert_eq!(
+        s.handle(t0, Input::HoldMessages(false)),
+        Err(SessionError::Closed)
+    );
+}

@@ -9,6 +9,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use super::pacing::Pacing;
 use super::slot::Slot;
 use crate::payload::Payload;
 use crate::server::callback;
@@ -25,8 +26,15 @@ impl fmt::Display for Running<'_> {
     }
 }
 
-/// Dispatches one event of a joined socket.
-pub(super) fn event(slot: &Slot, name: &str, args: Payload, ack: Option<u64>) {
+/// Dispatches one event of a joined socket; each callback that goes on as a task holds a
+/// ticket of `pacing` while it runs.
+pub(super) fn event(
+    slot: &Slot,
+    pacing: &Arc<Pacing>,
+    name: &str,
+    args: Payload,
+    ack: Option<u64>,
+) {
     let socket = &slot.socket;
     let ack = ack.map(|id| {
         let parser = socket.nsp().0.config.parser.clone();
@@ -42,50 +50,61 @@ pub(super) fn event(slot: &Slot, name: &str, args: Payload, ack: Option<u64>) {
     if let Some(any) = &handlers.any {
         for (_, handler) in any.iter() {
             let (socket, event) = (socket.clone(), event.clone());
-            callback::run(&Running("catch-all handler", name), || {
-                handler(socket, event)
-            });
+            let what = Running("catch-all handler", name);
+            callback::run_holding(&what, || handler(socket, event), || pacing.ticket());
         }
     }
     let listeners = handlers.event(name);
     match handlers.middlewares.clone() {
-        None => start(listeners, socket, &event, name),
+        None => start(listeners, pacing, socket, &event),
         Some(middlewares) => {
             let errors = handlers.errors.clone();
-            let decide = decide(middlewares, errors, listeners, socket.clone(), event);
-            callback::start(&Running("middleware", name), Box::pin(decide));
+            let decide = Decision {
+                middlewares,
+                errors,
+                handlers: listeners,
+                pacing: pacing.clone(),
+            };
+            let decide = decide.run(socket.clone(), event);
+            let what = Running("middleware", name);
+            callback::start_holding(&what, Box::pin(decide), || pacing.ticket());
         }
     }
 }
 
 /// Starts the event's handlers, in the order they were added.
-fn start(handlers: Option<Arc<[EventFn]>>, socket: &Socket, event: &Event, name: &str) {
+fn start(handlers: Option<Arc<[EventFn]>>, pacing: &Arc<Pacing>, socket: &Socket, event: &Event) {
     let Some(handlers) = handlers else {
         return;
     };
+    let what = Running("handler", event.name());
     for handler in handlers.iter() {
         let (socket, event) = (socket.clone(), event.clone());
-        callback::run(&Running("handler", name), || handler(socket, event));
+        callback::run_holding(&what, || handler(socket, event), || pacing.ticket());
     }
 }
 
-/// Runs the middlewares in order, then the handlers; a refusal goes to the error handlers.
-async fn decide(
+/// The event middlewares' decision on one event, and what it leads to.
+struct Decision {
     middlewares: Arc<[MiddlewareFn]>,
     errors: Option<Arc<[ErrorFn]>>,
     handlers: Option<Arc<[EventFn]>>,
-    socket: Socket,
-    event: Event,
-) {
-    for middleware in middlewares.iter() {
-        if let Err(error) = middleware(socket.clone(), event.clone()).await {
-            return refused(errors, &socket, event.name(), &error);
+    pacing: Arc<Pacing>,
+}
+
+impl Decision {
+    /// Runs the middlewares in order, then the handlers; a refusal goes to the error
+    /// handlers.
+    async fn run(self, socket: Socket, event: Event) {
+        for middleware in self.middlewares.iter() {
+            if let Err(error) = middleware(socket.clone(), event.clone()).await {
+                return refused(self.errors, &socket, event.name(), &error);
+            }
         }
-    }
-    // A socket that left while a middleware decided gets no event.
-    if socket.connected() {
-        let name = event.name().to_owned();
-        start(handlers, &socket, &event, &name);
+        // A socket that left while a middleware decided gets no event.
+        if socket.connected() {
+            start(self.handlers, &self.pacing, &socket, &event);
+        }
     }
 }
 

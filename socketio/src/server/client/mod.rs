@@ -5,6 +5,7 @@
 mod connect;
 mod dispatch;
 pub(crate) mod inbox;
+mod pacing;
 mod protocol4;
 mod recover;
 mod slot;
@@ -28,6 +29,7 @@ use crate::server::reason::DisconnectReason;
 use crate::server::socket::link::{Command, Op};
 
 use inbox::{Inbox, Message};
+use pacing::Pacing;
 use slot::{Slot, Timers};
 
 /// Receives the Engine.IO sessions of a Socket.IO server.
@@ -40,6 +42,8 @@ pub(crate) struct ClientHandler {
 pub(crate) struct Connection {
     engine: EngineSocket,
     inbox: Arc<Inbox>,
+    /// The async callbacks its events started that still run.
+    pacing: Arc<Pacing>,
     decoder: Box<dyn PacketDecoder>,
     slots: HashMap<NamespaceName, Slot>,
     /// CONNECTs whose namespace a dynamic parent is still deciding on.
@@ -60,6 +64,7 @@ impl Handler for ClientHandler {
         };
         let mut connection = Connection {
             inbox: Arc::new(Inbox::new(engine.clone())),
+            pacing: Pacing::new(engine.clone(), self.config.max_pending_handlers),
             engine,
             decoder: self.config.parser.decoder(config),
             slots: HashMap::new(),
@@ -79,7 +84,10 @@ impl Handler for ClientHandler {
     fn on_message(&self, connection: &mut Connection, message: EngineMessage) {
         connection.apply_inbox();
         match connection.decoder.feed(message) {
-            Ok(Some(packet)) => connection.on_packet(packet),
+            Ok(Some(packet)) => {
+                connection.on_packet(packet);
+                connection.pacing.check();
+            }
             Ok(None) => {}
             // A packet we cannot decode closes the connection; its sockets end with the
             // engine's `forced close`, as in the reference.
@@ -92,6 +100,7 @@ impl Handler for ClientHandler {
 
     fn on_signal(&self, connection: &mut Connection) {
         connection.apply_inbox();
+        connection.pacing.check();
     }
 
     fn on_timer(&self, connection: &mut Connection) {
@@ -182,7 +191,7 @@ impl Connection {
             }
             (true, PacketKind::Event { name, args, ack }) => {
                 if let Some(slot) = self.slots.get(&namespace) {
-                    dispatch::event(slot, &name, args, ack);
+                    dispatch::event(slot, &self.pacing, &name, args, ack);
                 }
             }
             (true, PacketKind::Ack { id, args }) => self.on_ack(&namespace, id, args),
