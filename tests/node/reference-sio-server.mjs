@@ -1,7 +1,7 @@
 // The Node reference `socket.io` server, for checking the sio driver and for parity checks.
 //
 //   node reference-sio-server.mjs --port 0 [--ping-interval 300] [--ping-timeout 200]
-//     [--allow-eio3]
+//     [--allow-eio3] [--connect-timeout 45000]
 //
 // Listens on 127.0.0.1, path /socket.io/, CORS open to any origin, on every namespace
 // (dynamic namespaces accepted) but those whose name starts with /nowhere. `--allow-eio3`
@@ -39,6 +39,7 @@ const io = new Server(httpServer, {
   pingTimeout: flag("--ping-timeout", 200),
   cors: { origin: "*" },
   allowEIO3: args.includes("--allow-eio3"),
+  connectTimeout: flag("--connect-timeout", 45000),
 });
 
 const onConnection = (socket) => {

@@ -5,7 +5,8 @@
 //   {"cmd":"connect","name":"s1","url":"http://127.0.0.1:PORT/nsp","opts":{...}}
 //        opts go to io(url, opts) (query, transports, upgrade, forceNew, ...); reconnection is
 //        false unless given. Sockets of one host share a Manager (one Engine.IO session)
-//        unless opts say forceNew, as the client does.
+//        unless opts say forceNew, as the client does. With a known name and no url,
+//        connects that socket again (socket.connect()).
 //   {"cmd":"emit","name":"s1","event":"e","args":[...],"ack":true}
 //        with "ack", the answer comes later as {"ev":"ack","name","id":<command id>,"args"}
 //        (the 2.x client has no ack timeout)
@@ -112,8 +113,10 @@ function socketFor(cmd) {
 async function handle(cmd) {
   switch (cmd.cmd) {
     case "connect": {
-      if (typeof cmd.name !== "string" || typeof cmd.url !== "string") {
-        throw new Error("connect needs a string name and url");
+      if (typeof cmd.name !== "string") throw new Error("connect needs a string name");
+      if (cmd.url === undefined) {
+        socketFor(cmd).connect();
+        return;
       }
       if (sockets.has(cmd.name)) throw new Error(`socket ${JSON.stringify(cmd.name)} already exists`);
       const socket = io(cmd.url, { reconnection: false, ...(cmd.opts ?? {}) });
