@@ -152,6 +152,9 @@ async fn a_session_refused_on_the_main_namespace_is_closed_by_the_connect_timeou
             "{}: closed after {waited:?}",
             server.label()
         );
+        server
+            .no_connection_in("/", Duration::from_millis(100))
+            .await;
         client.exit().await;
         json!({"first": first["data"], "reason": ended["reason"]})
     })
