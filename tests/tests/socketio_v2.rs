@@ -192,7 +192,10 @@ async fn events_acks_and_binary_go_both_ways() {
         let admin = connect(&mut client, "a", &server.url("/admin"), transport, false).await;
         server.connection(&main).await;
         server.connection(&admin).await;
-        let nested = json!(["text", 1, {"bin": {"$bin": "AAEC/w=="}, "list": [{"$bin": ""}, 2]}]);
+        // Text past the BMP (a v3 polling payload counts UTF-16 units), and large values.
+        let big_bin = e2e::b64(&(0..=255u8).cycle().take(70_000).collect::<Vec<_>>());
+        let nested = json!(["héllo ✓ 😀", 1, {"bin": {"$bin": "AAEC/w=="}, "list": [{"$bin": ""}, 2]},
+                            "ü".repeat(30_000), {"$bin": big_bin}]);
         let mut outcome = Vec::new();
         for name in ["s", "a"] {
             emit(&mut client, name, "echo", nested.clone()).await;
