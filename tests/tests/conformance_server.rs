@@ -420,3 +420,85 @@ async fn allow_eio3_serves_engine_io_v3_clients() {
         r#"{"code":5,"message":"Unsupported protocol version"}"#
     );
 }
+
+/// `--allow-eio3` serves the official `socket.io-client` 2.x on `/socket.io/` too: on each
+/// transport it gets `auth` (its namespace's query, `{}` on `/`), `message-back` and the ack
+/// of `message-with-ack` as the v4 clients do; the v4 client is served the same, and without
+/// the option the v2 client gets only a `connect_error`.
+#[tokio::test]
+async fn allow_eio3_serves_socket_io_v2_clients() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let options = conformance_server::Options {
+        allow_eio3: true,
+        ..Default::default()
+    };
+    tokio::spawn(conformance_server::serve_with(
+        listener,
+        options,
+        std::future::pending(),
+    ));
+    let args =
+        json!([1, "two", {"three": bin(&[3, 0, 255]), "list": [bin(&[]), null]}, bin(&[7; 40])]);
+    for transports in [
+        json!(["polling"]),
+        json!(["websocket"]),
+        json!(["polling", "websocket"]),
+    ] {
+        let mut client = NodeDriver::spawn("sio2-driver.mjs", &[]);
+        for (name, path, auth) in [
+            ("s", "/", json!({})),
+            ("c", "/custom?user=u", json!({"user": "u"})),
+        ] {
+            let url = format!("http://{addr}{path}");
+            let opts = json!({"transports": transports});
+            let cmd = json!({"cmd": "connect", "name": name, "url": url, "opts": opts});
+            client.command(cmd, TIMEOUT).await;
+            let connected = client
+                .expect_matching(
+                    |e| e["name"] == name && (e["ev"] == "connect" || e["ev"] == "error"),
+                    TIMEOUT,
+                )
+                .await;
+            assert_eq!(
+                connected["ev"], "connect",
+                "{transports} {path}: {connected}"
+            );
+            assert_eq!(auth_event(&mut client, name).await, json!([auth]), "{path}");
+        }
+        let cmd = json!({"cmd": "emit", "name": "s", "event": "message", "args": args});
+        client.command(cmd, TIMEOUT).await;
+        let back = client.expect("event", TIMEOUT).await;
+        assert_eq!(back["event"], "message-back", "{transports}: {back}");
+        assert_eq!(back["args"], args, "{transports}");
+        let cmd = json!({"cmd": "emit", "name": "s", "event": "message-with-ack", "args": args, "ack": true, "id": "a"});
+        client.command(cmd, TIMEOUT).await;
+        let ack = client.expect("ack", TIMEOUT).await;
+        assert_eq!(ack["args"], args, "{transports}");
+        client.exit().await;
+    }
+    let mut v4 = NodeDriver::sio();
+    let cmd = json!({"cmd": "connect", "name": "s", "url": format!("http://{addr}/"), "opts": {}});
+    v4.command(cmd, TIMEOUT).await;
+    v4.expect("connect", TIMEOUT).await;
+    assert_eq!(auth_event(&mut v4, "s").await, json!([{}]));
+    let cmd = json!({"cmd": "emit", "name": "s", "event": "message", "args": args});
+    v4.command(cmd, TIMEOUT).await;
+    assert_eq!(v4.expect("event", TIMEOUT).await["args"], args);
+    v4.exit().await;
+
+    let default = start().await;
+    let mut client = NodeDriver::spawn("sio2-driver.mjs", &[]);
+    let url = format!("http://{default}/");
+    let cmd =
+        json!({"cmd": "connect", "name": "s", "url": url, "opts": {"transports": ["polling"]}});
+    client.command(cmd, TIMEOUT).await;
+    let refused = client.expect("connect_error", TIMEOUT).await;
+    assert_eq!(refused["message"], "xhr poll error", "{refused}");
+    client
+        .expect_no("connect", Duration::from_millis(300))
+        .await;
+    client.exit().await;
+}

@@ -177,12 +177,17 @@ impl Connection {
         }
     }
 
-    fn on_packet(&mut self, mut packet: Packet) {
-        if let (PacketKind::Connect(auth), true) = (&mut packet.kind, self.speaks_v4()) {
-            let (name, query) = protocol4::split_namespace(&packet.namespace);
-            packet.namespace = name;
-            *auth = Some(query);
-        }
+    fn on_packet(&mut self, packet: Packet) {
+        let packet = match self.speaks_v4() {
+            true => match protocol4::route(packet) {
+                Some(packet) => packet,
+                None => {
+                    tracing::debug!("a namespace that is no URL path: closing the connection");
+                    return self.engine.close();
+                }
+            },
+            false => packet,
+        };
         let namespace = packet.namespace;
         let joined = self.slots.get(&namespace).is_some_and(|slot| slot.joined);
         match (joined, packet.kind) {
