@@ -282,3 +282,58 @@ async fn a_server_that_falls_behind_loses_the_oldest_messages_and_goes_on() {
     receiving.shutdown().await;
     sending.shutdown().await;
 }
+
+/// A namespace made anew while its predecessor's adapter closes (a dynamic child removed once
+/// empty, then asked for again) keeps its routing: the predecessor's close unsubscribes only
+/// what nobody took over, so broadcasts from another server reach the new one, and the server
+/// is still counted once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_namespace_made_anew_keeps_its_routing_when_its_predecessor_closes() {
+    for mode in [
+        Mode::Classic,
+        Mode::Sharded(SubscriptionMode::Static),
+        Mode::Sharded(SubscriptionMode::Dynamic),
+    ] {
+        let key = unique_key("anew");
+        let (one, two) = (factory(mode, &key).await, factory(mode, &key).await);
+        let name = NamespaceName::new("/dyn-1").expect("nsp");
+        let recording = || {
+            Arc::new(Stalled {
+                name: name.clone(),
+                seen: Mutex::default(),
+                release: Mutex::new(None),
+            })
+        };
+        let (old_ns, new_ns) = (recording(), recording());
+        let old = one.create(&name);
+        old.init(weak(&old_ns)).await.expect("init");
+        let new = one.create(&name);
+        new.init(weak(&new_ns)).await.expect("init");
+        old.close().await;
+        let other_ns = recording();
+        let sender = two.create(&name);
+        sender.init(weak(&other_ns)).await.expect("init");
+        let packet = Packet::event(name.clone(), "n", Payload::from(serde_json::json!([7])));
+        eventually(&format!("{mode:?}: the new namespace hears broadcasts"), || {
+            sender
+                .broadcast(&packet, &BroadcastOptions::default())
+                .expect("queued");
+            let seen = !new_ns.seen.lock().expect("lock").is_empty();
+            async move {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                seen
+            }
+        })
+        .await;
+        assert_eq!(
+            sender.server_count().await,
+            2,
+            "{mode:?}: each server counted once"
+        );
+        for adapter in [new, sender] {
+            adapter.close().await;
+        }
+        one.shutdown().await;
+        two.shutdown().await;
+    }
+}

@@ -51,6 +51,40 @@ struct Routes {
     prefixes: Vec<(String, Arc<dyn Listener>)>,
 }
 
+impl Routes {
+    /// Removes `listener`'s routes of `channels`; the channels no listener is routed to any
+    /// more.
+    fn remove(
+        &mut self,
+        kind: Kind,
+        channels: Vec<String>,
+        listener: &Arc<dyn Listener>,
+    ) -> Vec<String> {
+        let same = |other: &Arc<dyn Listener>| {
+            std::ptr::addr_eq(Arc::as_ptr(other), Arc::as_ptr(listener))
+        };
+        channels
+            .into_iter()
+            .filter(|channel| match kind {
+                Kind::Pattern => {
+                    let prefix = channel.trim_end_matches('*');
+                    self.prefixes.retain(|(p, l)| !(p == prefix && same(l)));
+                    !self.prefixes.iter().any(|(p, _)| p == prefix)
+                }
+                Kind::Channel | Kind::Shard => match self.exact.get(channel) {
+                    Some(routed) if same(routed) => {
+                        self.exact.remove(channel);
+                        true
+                    }
+                    Some(_) => false,
+                    // Not routed: unsubscribing again does no harm.
+                    None => true,
+                },
+            })
+            .collect()
+    }
+}
+
 /// The shared publisher and subscriber of one server.
 pub(crate) struct Hub {
     publisher: Client,
@@ -60,6 +94,12 @@ pub(crate) struct Hub {
     routes: RwLock<Routes>,
     /// What is subscribed, to subscribe again after a reconnection.
     tracked: Mutex<HashMap<Kind, BTreeSet<String>>>,
+    /// Orders the changes of subscriptions: a change decides under the routes' lock which
+    /// commands Redis must get, and those commands must reach Redis in the order of the
+    /// decisions (else a namespace made anew while its predecessor unsubscribes could see
+    /// its `SUBSCRIBE` overtaken by the predecessor's `UNSUBSCRIBE`). An async mutex held
+    /// across the commands, each bounded by the command timeout; no other lock is held then.
+    changes: tokio::sync::Mutex<()>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
     /// The clients' connection tasks, ended by [`Hub::shutdown`].
     connections: Mutex<Vec<ConnectHandle>>,
@@ -92,6 +132,7 @@ impl Hub {
             health: health.clone(),
             routes: RwLock::default(),
             tracked: Mutex::default(),
+            changes: tokio::sync::Mutex::new(()),
             tasks: Mutex::default(),
             connections: Mutex::new(connections),
         });
@@ -158,13 +199,15 @@ impl Hub {
         }
     }
 
-    /// Routes `channels` to `listener`, then subscribes to them.
+    /// Routes `channels` to `listener`, then subscribes to them. A channel routed to another
+    /// listener before (a namespace's predecessor that is closing) is routed to this one now.
     pub(crate) async fn subscribe(
         &self,
         kind: Kind,
         channels: Vec<String>,
         listener: Arc<dyn Listener>,
     ) -> Result<(), Error> {
+        let _ordered = self.changes.lock().await;
         {
             let mut routes = write(&self.routes);
             for channel in &channels {
@@ -186,27 +229,28 @@ impl Hub {
         self.send_subscribe(kind, channels).await
     }
 
-    /// Unsubscribes from `channels` and forgets their routes.
-    pub(crate) async fn unsubscribe(&self, kind: Kind, channels: Vec<String>) -> Result<(), Error> {
-        {
-            let mut routes = write(&self.routes);
-            for channel in &channels {
-                let prefix = channel.trim_end_matches('*');
-                match kind {
-                    Kind::Pattern => routes.prefixes.retain(|(p, _)| p != prefix),
-                    Kind::Channel | Kind::Shard => drop(routes.exact.remove(channel)),
-                }
-            }
-        }
+    /// Forgets `listener`'s routes of `channels`, and unsubscribes from those no other
+    /// listener took meanwhile.
+    pub(crate) async fn unsubscribe(
+        &self,
+        kind: Kind,
+        channels: Vec<String>,
+        listener: &Arc<dyn Listener>,
+    ) -> Result<(), Error> {
+        let _ordered = self.changes.lock().await;
+        let gone = write(&self.routes).remove(kind, channels, listener);
         if let Some(set) = lock(&self.tracked).get_mut(&kind) {
-            channels.iter().for_each(|channel| {
+            gone.iter().for_each(|channel| {
                 set.remove(channel);
             });
         }
+        if gone.is_empty() {
+            return Ok(());
+        }
         match kind {
-            Kind::Channel => self.subscriber.unsubscribe(channels).await?,
-            Kind::Pattern => self.subscriber.punsubscribe(channels).await?,
-            Kind::Shard => self.subscriber.sunsubscribe(channels).await?,
+            Kind::Channel => self.subscriber.unsubscribe(gone).await?,
+            Kind::Pattern => self.subscriber.punsubscribe(gone).await?,
+            Kind::Shard => self.subscriber.sunsubscribe(gone).await?,
         }
         Ok(())
     }

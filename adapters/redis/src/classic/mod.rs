@@ -318,9 +318,10 @@ impl Adapter for ClassicAdapter {
             inner.core.pending.clear();
             let hub = &inner.core.hub;
             let (patterns, channels) = inner.subscriptions();
+            let listener: Arc<dyn Listener> = inner.clone();
             let (patterns, channels) = tokio::join!(
-                hub.unsubscribe(Kind::Pattern, patterns),
-                hub.unsubscribe(Kind::Channel, channels)
+                hub.unsubscribe(Kind::Pattern, patterns, &listener),
+                hub.unsubscribe(Kind::Channel, channels, &listener)
             );
             if let Err(error) = patterns.and(channels) {
                 tracing::warn!(%error, nsp = %inner.core.nsp.as_str(), "cannot unsubscribe on close");

@@ -303,7 +303,9 @@ impl Adapter for ShardedAdapter {
             inner.core.pending.clear();
             let mut channels = vec![inner.channel.clone(), inner.response_channel.clone()];
             channels.extend(inner.rooms.stop());
-            if let Err(error) = inner.core.hub.unsubscribe(Kind::Shard, channels).await {
+            let listener: Arc<dyn Listener> = inner.clone();
+            let unsubscribed = inner.core.hub.unsubscribe(Kind::Shard, channels, &listener);
+            if let Err(error) = unsubscribed.await {
                 tracing::warn!(%error, nsp = %inner.core.nsp.as_str(), "cannot unsubscribe on close");
             }
         })

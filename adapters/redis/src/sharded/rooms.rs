@@ -183,12 +183,18 @@ async fn apply_changes(shared: Arc<Shared>, inner: Weak<Inner>, hub: Arc<Hub>, c
         };
         let listener: Arc<dyn Listener> = listener;
         if !add.is_empty() {
-            if let Err(error) = hub.subscribe(Kind::Shard, channels(&add), listener).await {
+            if let Err(error) = hub
+                .subscribe(Kind::Shard, channels(&add), listener.clone())
+                .await
+            {
                 tracing::warn!(%error, rooms = add.len(), "cannot subscribe to room channels");
             }
         }
         if !remove.is_empty() {
-            if let Err(error) = hub.unsubscribe(Kind::Shard, channels(&remove)).await {
+            if let Err(error) = hub
+                .unsubscribe(Kind::Shard, channels(&remove), &listener)
+                .await
+            {
                 tracing::warn!(%error, rooms = remove.len(), "cannot unsubscribe from room channels");
             }
         }
