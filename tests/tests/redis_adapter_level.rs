@@ -314,16 +314,19 @@ async fn a_namespace_made_anew_keeps_its_routing_when_its_predecessor_closes() {
         let sender = two.create(&name);
         sender.init(weak(&other_ns)).await.expect("init");
         let packet = Packet::event(name.clone(), "n", Payload::from(serde_json::json!([7])));
-        eventually(&format!("{mode:?}: the new namespace hears broadcasts"), || {
-            sender
-                .broadcast(&packet, &BroadcastOptions::default())
-                .expect("queued");
-            let seen = !new_ns.seen.lock().expect("lock").is_empty();
-            async move {
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                seen
-            }
-        })
+        eventually(
+            &format!("{mode:?}: the new namespace hears broadcasts"),
+            || {
+                sender
+                    .broadcast(&packet, &BroadcastOptions::default())
+                    .expect("queued");
+                let seen = !new_ns.seen.lock().expect("lock").is_empty();
+                async move {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    seen
+                }
+            },
+        )
         .await;
         assert_eq!(
             sender.server_count().await,

@@ -24,10 +24,11 @@ use crate::server::delivery::send_to_engine;
 use crate::server::error::ConnectError;
 use crate::server::handshake::Handshake;
 use crate::server::namespace::hooks::MiddlewareFn;
+use crate::server::namespace::registry::too_many;
 use crate::server::namespace::{read, Namespace};
 use crate::server::socket::{Parts, Socket};
 
-type Lookup = Pin<Box<dyn Future<Output = Option<Namespace>> + Send>>;
+type Lookup = Pin<Box<dyn Future<Output = Result<Namespace, ConnectError>> + Send>>;
 type Admission = Pin<Box<dyn Future<Output = Result<(), ConnectError>> + Send>>;
 
 impl Connection {
@@ -35,6 +36,9 @@ impl Connection {
     pub(super) fn connect(&mut self, name: NamespaceName, auth: Option<Value>) {
         if self.resolving.contains(&name) {
             return self.close_invalid_state();
+        }
+        if self.slots.len() + self.resolving.len() >= self.config.max_namespaces_per_connection {
+            return self.refuse(name, &too_many());
         }
         let auth = auth.unwrap_or_else(empty_auth);
         let Some(registry) = self.registry.upgrade() else {
@@ -50,7 +54,9 @@ impl Connection {
                 self.resolving.insert(name.clone());
                 let inbox = self.inbox.clone();
                 tokio::spawn(async move {
-                    let found = finish("namespace predicate", lookup).await.flatten();
+                    let found = finish("namespace predicate", lookup)
+                        .await
+                        .unwrap_or_else(|| Err(ConnectError::new("Invalid namespace")));
                     let resolved = Message::Resolved { name, auth, found };
                     if inbox.push(resolved, false).is_err() {
                         // Nothing was made for a connection that is over.
@@ -64,16 +70,25 @@ impl Connection {
     }
 
     /// The namespace of a CONNECT was looked up.
-    pub(super) fn resolved(&mut self, name: NamespaceName, auth: Value, found: Option<Namespace>) {
+    pub(super) fn resolved(
+        &mut self,
+        name: NamespaceName,
+        auth: Value,
+        found: Result<Namespace, ConnectError>,
+    ) {
         self.resolving.remove(&name);
         match found {
-            Some(namespace) => self.admit(namespace, auth),
-            None => {
-                let refusal = ConnectError::new("Invalid namespace").to_json();
-                let packet = Packet::new(name, PacketKind::ConnectError(refusal));
-                send_to_engine(&self.engine, &*self.config.parser, &packet);
-            }
+            Ok(namespace) => self.admit(namespace, auth),
+            Err(refusal) => self.refuse(name, &refusal),
         }
+    }
+
+    /// Refuses a CONNECT the server itself turns down (an unknown namespace, a limit), with
+    /// the reference's `{"message"}` whatever the client's protocol, as its own refusal of
+    /// an unknown namespace.
+    fn refuse(&self, name: NamespaceName, refusal: &ConnectError) {
+        let packet = Packet::new(name, PacketKind::ConnectError(refusal.to_json()));
+        send_to_engine(&self.engine, &*self.config.parser, &packet);
     }
 
     /// Makes the socket (the one a session recovery found again, or a fresh one) and runs

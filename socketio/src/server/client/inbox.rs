@@ -31,7 +31,7 @@ pub(crate) enum Message {
     Resolved {
         name: NamespaceName,
         auth: Value,
-        found: Option<Namespace>,
+        found: Result<Namespace, ConnectError>,
     },
     /// A session recovery's lookup ended (boxed: a session is much larger than the other
     /// messages).

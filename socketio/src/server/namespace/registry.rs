@@ -11,6 +11,7 @@ use super::{read, write, Kind, Namespace, Shared};
 use crate::packet::NamespaceName;
 use crate::server::callback;
 use crate::server::config::Config;
+use crate::server::error::ConnectError;
 
 #[derive(Default)]
 struct Map {
@@ -19,6 +20,8 @@ struct Map {
     parents: Vec<(PredicateFn, Namespace)>,
     /// The number of the next parent (`/_N`).
     next_parent: usize,
+    /// Dynamic children registered now.
+    children: usize,
 }
 
 /// The namespaces of one server.
@@ -50,32 +53,37 @@ impl Registry {
             return found;
         }
         let made = Namespace::create(name, Kind::Static, &self.config, self.this.clone());
-        self.register(made, |_| {})
+        self.register(made, |_, _| true).unwrap_or_else(|made| made)
     }
 
     /// Registers a namespace made outside the lock, unless another with its name was
     /// registered meanwhile (then that one is the namespace, and `made` is dropped unstarted);
-    /// a new one is started and announced.
-    fn register(&self, made: Namespace, on_insert: impl FnOnce(&Namespace)) -> Namespace {
+    /// a new one is started and announced. `admit` may refuse it, under the lock: `Err` gives
+    /// it back, unstarted.
+    fn register(
+        &self,
+        made: Namespace,
+        admit: impl FnOnce(&mut Map, &Namespace) -> bool,
+    ) -> Result<Namespace, Namespace> {
         let found = {
             let mut map = write(&self.map);
-            match map.namespaces.get(made.name()) {
-                Some(found) => Some(found.clone()),
+            match map.namespaces.get(made.name()).cloned() {
+                Some(found) => Some(found),
+                None if !admit(&mut map, &made) => return Err(made),
                 None => {
-                    on_insert(&made);
                     map.namespaces.insert(made.name().clone(), made.clone());
                     None
                 }
             }
         };
         if let Some(found) = found {
-            return found;
+            return Ok(found);
         }
         made.start();
         if !made.name().is_root() {
             self.announce(&made);
         }
-        made
+        Ok(made)
     }
 
     /// A parent of dynamic namespaces, named `/_N` as the reference names them.
@@ -94,38 +102,50 @@ impl Registry {
     }
 
     /// The namespace a CONNECT asks for: a registered one, or a child of the first parent
-    /// whose predicate takes it (tried in order, each awaited), made now.
+    /// whose predicate takes it (tried in order, each awaited), made now. Refused as the
+    /// reference refuses an unknown namespace, or past `max_dynamic_namespaces`.
     pub(crate) async fn resolve(
         self: Arc<Self>,
         name: NamespaceName,
         auth: Value,
-    ) -> Option<Namespace> {
+    ) -> Result<Namespace, ConnectError> {
         if let Some(found) = self.get(&name) {
-            return Some(found);
+            return Ok(found);
         }
         let parents = read(&self.map).parents.clone();
         for (predicate, parent) in parents {
             if predicate(name.as_str(), &auth).await {
-                return Some(self.child(&parent, name));
+                return self.child(&parent, name);
             }
         }
-        None
+        Err(ConnectError::new("Invalid namespace"))
     }
 
-    /// The child `name` of `parent`: the one another client made meanwhile, or a new one.
-    fn child(&self, parent: &Namespace, name: NamespaceName) -> Namespace {
+    /// The child `name` of `parent`: the one another client made meanwhile, or a new one
+    /// while there are fewer than `max_dynamic_namespaces`.
+    fn child(&self, parent: &Namespace, name: NamespaceName) -> Result<Namespace, ConnectError> {
         if let Some(found) = self.get(&name) {
-            return found;
+            return Ok(found);
+        }
+        let max = self.config.max_dynamic_namespaces;
+        if read(&self.map).children >= max {
+            return Err(too_many());
         }
         let kind = Kind::Child(parent.clone());
         let made = Namespace::create(name, kind, &self.config, self.this.clone());
-        self.register(made, |made| {
+        let registered = self.register(made, |map, made| {
+            if map.children >= max {
+                return false;
+            }
+            map.children += 1;
             if let Kind::Parent(children) = &parent.0.kind {
                 let mut children = children.lock().unwrap_or_else(|e| e.into_inner());
                 children.retain(|child| child.strong_count() > 0);
                 children.push(Arc::downgrade(&made.0));
             }
-        })
+            true
+        });
+        registered.map_err(|_| too_many())
     }
 
     /// With `cleanup_empty_children`, removes a dynamic child that has no socket left (and
@@ -144,6 +164,7 @@ impl Registry {
             let removable = current && namespace.read().is_empty();
             if removable {
                 map.namespaces.remove(&namespace.name);
+                map.children = map.children.saturating_sub(1);
             }
             removable
         };
@@ -179,4 +200,9 @@ impl Registry {
             callback::run(&"new_namespace handler", || handler(namespace));
         }
     }
+}
+
+/// The refusal of a CONNECT past a namespace limit.
+pub(crate) fn too_many() -> ConnectError {
+    ConnectError::new("Too many namespaces")
 }
