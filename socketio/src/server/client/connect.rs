@@ -13,7 +13,7 @@ use std::task::Poll;
 use futures_util::FutureExt;
 use serde_json::{json, Value};
 
-use super::inbox::{Message, Verdict};
+use super::inbox::{Message, Resolution, Verdict};
 use super::slot::Slot;
 use super::{empty_auth, Connection};
 use crate::packet::{NamespaceName, Packet, PacketKind};
@@ -57,7 +57,7 @@ impl Connection {
                     let found = finish("namespace predicate", lookup)
                         .await
                         .unwrap_or_else(|| Err(ConnectError::new("Invalid namespace")));
-                    let resolved = Message::Resolved { name, auth, found };
+                    let resolved = Message::Resolved(Box::new(Resolution { name, auth, found }));
                     if inbox.push(resolved, false).is_err() {
                         // Nothing was made for a connection that is over.
                         tracing::trace!("namespace resolved after its connection closed");

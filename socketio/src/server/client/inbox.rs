@@ -27,17 +27,21 @@ pub(crate) const CAPACITY: usize = 4096;
 pub(crate) enum Message {
     /// A change to one socket's state.
     Socket(Command),
-    /// The namespace a CONNECT asked for was looked up (a dynamic parent decided).
-    Resolved {
-        name: NamespaceName,
-        auth: Value,
-        found: Result<Namespace, ConnectError>,
-    },
+    /// The namespace a CONNECT asked for was looked up (a dynamic parent decided); boxed, as
+    /// a refusal is larger than the other messages.
+    Resolved(Box<Resolution>),
     /// A session recovery's lookup ended (boxed: a session is much larger than the other
     /// messages).
     Restored(Box<Lookup>),
     /// The connect middlewares of a joining socket decided.
     Admitted { socket: Socket, verdict: Verdict },
+}
+
+/// The end of a namespace lookup.
+pub(crate) struct Resolution {
+    pub(crate) name: NamespaceName,
+    pub(crate) auth: Value,
+    pub(crate) found: Result<Namespace, ConnectError>,
 }
 
 /// The end of a session lookup.

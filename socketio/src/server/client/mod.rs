@@ -125,7 +125,10 @@ impl Connection {
         for message in messages {
             match message {
                 Message::Socket(command) => self.command(command),
-                Message::Resolved { name, auth, found } => self.resolved(name, auth, found),
+                Message::Resolved(resolution) => {
+                    let inbox::Resolution { name, auth, found } = *resolution;
+                    self.resolved(name, auth, found);
+                }
                 Message::Admitted { socket, verdict } => self.admitted(&socket, verdict),
                 Message::Restored(lookup) => {
                     let inbox::Lookup {
