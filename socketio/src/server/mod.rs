@@ -195,6 +195,74 @@ impl SocketIo {
         self.sockets().except(rooms)
     }
 
+    /// Targets the sockets of the main namespace in `rooms` (the reference's `io.in`).
+    pub fn within(&self, rooms: impl IntoRooms) -> BroadcastOperator {
+        self.sockets().within(rooms)
+    }
+
+    /// Targets this node's sockets of the main namespace only.
+    pub fn local(&self) -> BroadcastOperator {
+        self.sockets().local()
+    }
+
+    /// A broadcast to the main namespace that may be lost where a client cannot take it now.
+    pub fn volatile(&self) -> BroadcastOperator {
+        self.sockets().volatile()
+    }
+
+    /// A broadcast to the main namespace with (or without) compression.
+    pub fn compress(&self, compress: bool) -> BroadcastOperator {
+        self.sockets().compress(compress)
+    }
+
+    /// A broadcast to the main namespace whose acknowledgements are awaited for `timeout`
+    /// (`io.timeout(ms).emit(..., callback)`; see [`BroadcastOperator::emit_with_ack`]).
+    ///
+    /// ```
+    /// # async fn ask(io: socketio::server::SocketIo) {
+    /// use std::time::Duration;
+    /// let answers = io.timeout(Duration::from_secs(5)).emit_with_ack::<_, String>("ask", &());
+    /// match answers.await {
+    ///     Ok(all) => println!("every client answered: {all:?}"),
+    ///     Err(partial) => println!("{}: only {:?}", partial.error, partial.responses),
+    /// }
+    /// # }
+    /// ```
+    pub fn timeout(&self, timeout: std::time::Duration) -> BroadcastOperator {
+        self.sockets().timeout(timeout)
+    }
+
+    /// The sockets of the main namespace, on every node.
+    pub async fn fetch_sockets(&self) -> Result<Vec<RemoteSocket>, crate::adapter::AdapterError> {
+        self.sockets().fetch_sockets().await
+    }
+
+    /// Makes every socket of the main namespace, on every node, join `rooms`.
+    pub fn sockets_join(&self, rooms: impl IntoRooms) {
+        self.sockets().sockets_join(rooms)
+    }
+
+    /// Makes every socket of the main namespace, on every node, leave `rooms`.
+    pub fn sockets_leave(&self, rooms: impl IntoRooms) {
+        self.sockets().sockets_leave(rooms)
+    }
+
+    /// Disconnects every socket of the main namespace, on every node (`close`: their
+    /// connections too).
+    pub fn disconnect_sockets(&self, close: bool) {
+        self.sockets().disconnect_sockets(close)
+    }
+
+    /// Emits to the other nodes' server-side listeners of the main namespace; see
+    /// [`Namespace::server_side_emit`].
+    pub fn server_side_emit<T: serde::Serialize + ?Sized>(
+        &self,
+        event: &str,
+        args: &T,
+    ) -> Result<(), EmitError> {
+        self.sockets().server_side_emit(event, args)
+    }
+
     /// The Engine.IO server underneath.
     pub fn engine(&self) -> &EngineIo<impl engineio::server::Handler> {
         &self.inner.engine

@@ -1,8 +1,10 @@
 //! The connection's inbox: what other tasks hand to the connection, applied on its own task.
 //!
-//! Overflow policy: the inbox holds at most [`CAPACITY`] messages not yet applied (the
-//! connection applies them whenever it runs, so only a connection whose task cannot keep up
-//! with what is posted to it fills it). A command past that is refused where it was posted:
+//! Overflow policy: the inbox holds at most [`CAPACITY`] messages not yet applied, or the
+//! server's `max_pending_acks` when that is more, so that a burst of emits with an ack can
+//! reach that cap before the connection runs (the connection applies the messages whenever
+//! it runs, so only a connection whose task cannot keep up with what is posted to it fills
+//! the inbox). A command past that is refused where it was posted:
 //! an acknowledgement waiter fails with `TooManyPending`, a registration is logged as an
 //! error and dropped. The end of a connect flow (its namespace found, its middlewares done)
 //! is never refused while the connection is open, so no joining socket is left behind.
@@ -20,7 +22,7 @@ use crate::server::namespace::Namespace;
 use crate::server::socket::link::{Command, Link, Refused};
 use crate::server::socket::Socket;
 
-/// Messages not yet applied, at most.
+/// Messages not yet applied, at most (unless `max_pending_acks` is more).
 pub(crate) const CAPACITY: usize = 4096;
 
 /// What another task hands to the connection.
@@ -68,16 +70,19 @@ struct Queue {
 /// The inbox of one connection.
 pub(crate) struct Inbox {
     queue: Mutex<Queue>,
+    capacity: usize,
     engine: EngineSocket,
 }
 
 impl Inbox {
-    pub(crate) fn new(engine: EngineSocket) -> Self {
+    /// An inbox that holds [`CAPACITY`] messages, or `max_pending_acks` when that is more.
+    pub(crate) fn new(engine: EngineSocket, max_pending_acks: usize) -> Self {
         Self {
             queue: Mutex::new(Queue {
                 messages: VecDeque::new(),
                 closed: false,
             }),
+            capacity: CAPACITY.max(max_pending_acks),
             engine,
         }
     }
@@ -103,7 +108,7 @@ impl Inbox {
             if queue.closed {
                 return Err(Rejected::Closed(item));
             }
-            if bounded && queue.messages.len() >= CAPACITY {
+            if bounded && queue.messages.len() >= self.capacity {
                 return Err(Rejected::Full(item));
             }
             queue.messages.push_back(wrap(item));

@@ -63,7 +63,7 @@ impl Handler for ClientHandler {
             ..DecoderConfig::default()
         };
         let mut connection = Connection {
-            inbox: Arc::new(Inbox::new(engine.clone())),
+            inbox: Arc::new(Inbox::new(engine.clone(), self.config.max_pending_acks)),
             pacing: Pacing::new(engine.clone(), self.config.max_pending_handlers),
             engine,
             decoder: self.config.parser.decoder(config),

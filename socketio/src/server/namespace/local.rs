@@ -94,12 +94,11 @@ impl Shared {
         let mut waiting = 0;
         for target in &targets {
             let waiter = AckWaiter::Broadcast(on_ack.clone());
-            if !target.socket.expect_ack(id, waiter, Some(expires)) {
-                continue;
-            }
-            if delivery::send_encoded(target, &encoded, &packet, delivery).is_ok() {
-                waiting += 1;
-            }
+            // A socket past its pending-acks cap still gets the packet, as every target of a
+            // broadcast does; the broadcast just does not wait for its answer.
+            let expected = target.socket.expect_ack(id, waiter, Some(expires));
+            let sent = delivery::send_encoded(target, &encoded, &packet, delivery).is_ok();
+            waiting += usize::from(expected && sent);
         }
         waiting
     }
