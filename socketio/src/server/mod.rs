@@ -221,8 +221,8 @@ impl SocketIo {
     /// ```
     /// # async fn ask(io: socketio::server::SocketIo) {
     /// use std::time::Duration;
-    /// let answers = io.timeout(Duration::from_secs(5)).emit_with_ack::<_, String>("ask", &());
-    /// match answers.await {
+    /// let operator = io.timeout(Duration::from_secs(5));
+    /// match operator.emit_with_ack::<_, String>("ask", &()).await {
     ///     Ok(all) => println!("every client answered: {all:?}"),
     ///     Err(partial) => println!("{}: only {:?}", partial.error, partial.responses),
     /// }
