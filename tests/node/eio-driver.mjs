@@ -6,10 +6,13 @@
 // carry "name" to drive several sockets, default "default"; the events of a socket opened with
 // an explicit name carry that "name"):
 //   {"cmd":"open","url":"http://127.0.0.1:PORT","opts":{...}}   opts go to `new Socket(url, opts)`
+//     with "holdUpgrade":true the WebSocket keeps the upgrade packet (and what follows it)
+//     until releaseUpgrade, and reports {"ev":"upgradeHeld"} when it starts holding
 //   {"cmd":"send","text":"..."} | {"cmd":"send","binary":"<base64>"}
 //   {"cmd":"send","text":"...","count":N}   sends text + "0" .. text + "N-1", all in one tick
 //   {"cmd":"state"}   -> {"ev":"state","readyState":..,"sid":..,"transport":..}
 //   {"cmd":"close"}   closes the socket
+//   {"cmd":"releaseUpgrade"}   sends what the holdUpgrade WebSocket kept, in order
 //   {"cmd":"exit"}    ends the process (so does the end of stdin)
 // Events: open, upgrade, message, ping, pong, close, error, upgradeError (see README.md here).
 // A command that fails is answered {"ev":"driverError","cmd":..,"id":..,"message":..}.
@@ -19,13 +22,44 @@
 import { emit, log, describe, binaryToBase64, serve } from "./lib/lines.mjs";
 
 const V3 = process.argv.includes("--v3");
-const Socket = V3
-  ? (await import("engine.io-client-v3")).default
-  : (await import("engine.io-client")).Socket;
+const client = V3 ? null : await import("engine.io-client");
+const Socket = V3 ? (await import("engine.io-client-v3")).default : client.Socket;
 
 const DEFAULT = "default";
 /** name -> Socket */
 const sockets = new Map();
+/** name -> the WebSocket transport holding the upgrade packet */
+const heldUpgrades = new Map();
+
+/**
+ * The client's own WebSocket transport, except that the upgrade packet and every packet after
+ * it wait for `releaseUpgrade`: the client has probed and paused polling (it sends `5` only
+ * then), and the server sees no upgrade yet. That is how a slow network delays the packet;
+ * here the test decides for how long.
+ */
+function holdingWebSocket(name, out) {
+  return class HoldingWebSocket extends client.NodeWebSocket {
+    write(packets) {
+      if (this.held === undefined && !packets.some((packet) => packet.type === "upgrade")) {
+        super.write(packets);
+      } else if (this.held === undefined) {
+        this.held = [...packets];
+        heldUpgrades.set(name, this);
+        out({ ev: "upgradeHeld" });
+      } else if (this.held === null) {
+        super.write(packets);
+      } else {
+        this.held.push(...packets);
+      }
+    }
+
+    release() {
+      const held = this.held ?? [];
+      this.held = null;
+      if (held.length > 0) super.write(held);
+    }
+  };
+}
 
 function attach(name, socket) {
   const out = (event) => emit(name === DEFAULT ? event : { ...event, name });
@@ -83,7 +117,14 @@ async function handle(cmd) {
       if (previous && previous.readyState !== "closed") {
         throw new Error(`socket ${JSON.stringify(name)} is already open`);
       }
-      const socket = new Socket(cmd.url, { ...(cmd.opts ?? {}) });
+      const opts = { ...(cmd.opts ?? {}) };
+      if (cmd.holdUpgrade === true) {
+        if (V3) throw new Error("holdUpgrade needs engine.io-client 6");
+        const out = (event) => emit(name === DEFAULT ? event : { ...event, name });
+        opts.transports = [client.NodeXHR, holdingWebSocket(name, out)];
+      }
+      heldUpgrades.delete(name);
+      const socket = new Socket(cmd.url, opts);
       sockets.set(name, socket);
       attach(name, socket);
       return;
@@ -116,6 +157,14 @@ async function handle(cmd) {
     }
     case "close": {
       socketFor(cmd).close();
+      return;
+    }
+    case "releaseUpgrade": {
+      const name = cmd.name ?? DEFAULT;
+      const transport = heldUpgrades.get(name);
+      if (!transport) throw new Error(`no upgrade held for ${JSON.stringify(name)}`);
+      heldUpgrades.delete(name);
+      transport.release();
       return;
     }
     case "exit": {

@@ -19,8 +19,8 @@ pub struct ReferenceServer {
 
 impl ReferenceServer {
     /// Starts `reference-eio-server.mjs --port 0 <args>` and waits for its port. `args` may
-    /// override `--path`, `--ping-interval`, `--ping-timeout`, `--max-http-buffer-size` and
-    /// `--transports` (comma-separated).
+    /// override `--path`, `--ping-interval`, `--ping-timeout`, `--max-http-buffer-size`,
+    /// `--transports` (comma-separated) and `--upgrade-timeout`.
     pub async fn eio(args: &[&str]) -> Self {
         Self::start("reference-eio-server.mjs", args).await
     }

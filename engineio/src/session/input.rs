@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use thiserror::Error;
 
-use super::state::{Heartbeat, PollingState, ProbeState, State};
+use super::state::{Heartbeat, PollingState, State};
 use super::{SendOptions, Session};
 use crate::config::TransportKind;
 use crate::packet::{Message, Packet, Probe};
@@ -125,7 +125,7 @@ impl Session {
             Input::PostEnd => self.post(false),
             Input::ProbeOpened => self.probe_opened(now),
             Input::TransportEnded(transport, reason) => {
-                self.transport_ended(transport, reason);
+                self.transport_ended(now, transport, reason);
                 Ok(())
             }
             Input::Send(message) => self.send(message, true),
@@ -212,25 +212,15 @@ impl Session {
         }
     }
 
-    fn probe_opened(&mut self, now: Instant) -> Result<(), SessionError> {
-        match self.state {
-            State::Polling(polling) if self.limits.allow_upgrades => {
-                self.state = State::Upgrading {
-                    polling,
-                    probe: ProbeState::Waiting,
-                    deadline: now + self.limits.upgrade_timeout,
-                };
-                Ok(())
-            }
-            State::Closing { .. } | State::Closed(_) => Err(SessionError::Closed),
-            _ => Err(SessionError::UpgradeRefused),
-        }
-    }
-
-    fn transport_ended(&mut self, transport: TransportKind, reason: DisconnectReason) {
+    fn transport_ended(
+        &mut self,
+        now: Instant,
+        transport: TransportKind,
+        reason: DisconnectReason,
+    ) {
         if transport == TransportKind::WebSocket && self.is_upgrading() {
             // A failed probe only cancels the upgrade; polling goes on.
-            self.abort_upgrade();
+            self.abort_upgrade(now);
             self.ws_close = false;
         } else if self.transport_current(transport) {
             self.close_now(reason);
@@ -245,26 +235,37 @@ impl Session {
             State::Closing { polling, .. } => {
                 (transport == TransportKind::Polling) == polling.is_some()
             }
+            State::ClosingUpgrade { .. } => transport == TransportKind::Polling,
             _ => self.transport() == Some(transport),
         }
     }
 
+    /// The server closes: once what is queued is written, on the transport the client reads.
+    /// During an upgrade that is the one that wins, so the close waits for the upgrade.
     fn close(&mut self, now: Instant, reason: DisconnectReason) {
-        if !self.state.is_open() {
-            return;
+        match self.state {
+            State::Polling(polling) => self.close_on_polling(now, reason, polling),
+            State::Upgrading {
+                polling,
+                probe,
+                deadline,
+            } => {
+                self.state = State::ClosingUpgrade {
+                    reason,
+                    polling,
+                    probe,
+                    deadline,
+                };
+            }
+            State::WebSocket => {
+                self.state = State::Closing {
+                    reason,
+                    polling: None,
+                    deadline: now + self.limits.ping_timeout,
+                };
+            }
+            State::ClosingUpgrade { .. } | State::Closing { .. } | State::Closed(_) => {}
         }
-        if self.is_upgrading() {
-            self.abort_upgrade();
-        }
-        let polling = self.state.polling_mut().copied();
-        if polling.is_some() {
-            self.outbox.push(Packet::Close, false);
-        }
-        self.state = State::Closing {
-            reason,
-            polling,
-            deadline: now + self.limits.ping_timeout,
-        };
     }
 
     fn recv(
@@ -274,7 +275,7 @@ impl Session {
         packet: Packet,
     ) -> Result<(), SessionError> {
         if self.is_upgrading() && from == TransportKind::WebSocket {
-            self.recv_probe(packet);
+            self.recv_probe(now, packet);
             return Ok(());
         }
         if !self.state.is_open() {
@@ -323,30 +324,5 @@ impl Session {
             deadline: now + self.limits.ping_interval + self.limits.ping_timeout,
         };
         self.push(Packet::Pong(Probe::No), true);
-    }
-
-    fn recv_probe(&mut self, packet: Packet) {
-        let State::Upgrading { probe, .. } = &mut self.state else {
-            return;
-        };
-        match (*probe, packet) {
-            (ProbeState::Waiting, Packet::Ping(Probe::Yes)) => {
-                *probe = ProbeState::Answer;
-                self.events.push_back(Event::Upgrading);
-            }
-            (ProbeState::Answered { .. }, Packet::Upgrade) => self.upgraded(),
-            _ => self.abort_upgrade(),
-        }
-    }
-
-    fn upgraded(&mut self) {
-        let pending = self
-            .state
-            .polling_mut()
-            .is_some_and(|p| p.get_pending && !p.get_notified);
-        self.state = State::WebSocket;
-        self.events.push_back(Event::Upgraded);
-        // A poll still held returns a noop; the queued packets go over the WebSocket.
-        self.release_poll = pending;
     }
 }

@@ -31,6 +31,7 @@ mod outbox;
 mod state;
 #[cfg(test)]
 mod tests;
+mod upgrade;
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -157,7 +158,7 @@ impl Session {
         match self.state {
             State::Polling(_) | State::Upgrading { .. } => Some(TransportKind::Polling),
             State::WebSocket => Some(TransportKind::WebSocket),
-            State::Closing { .. } | State::Closed(_) => None,
+            State::ClosingUpgrade { .. } | State::Closing { .. } | State::Closed(_) => None,
         }
     }
 
@@ -186,9 +187,12 @@ impl Session {
         self.inbound.len()
     }
 
-    /// Whether an upgrade is in progress.
+    /// Whether an upgrade is in progress (also while a close waits for it).
     pub fn is_upgrading(&self) -> bool {
-        matches!(self.state, State::Upgrading { .. })
+        matches!(
+            self.state,
+            State::Upgrading { .. } | State::ClosingUpgrade { .. }
+        )
     }
 
     /// The next instant at which the session has something to do on its own.
@@ -209,7 +213,9 @@ impl Session {
                 ..
             } => Some(self.heartbeat.deadline().min(*deadline).min(*next_noop)),
             State::Upgrading { deadline, .. } => Some(self.heartbeat.deadline().min(*deadline)),
-            State::Closing { deadline, .. } => Some(*deadline),
+            State::ClosingUpgrade { deadline, .. } | State::Closing { deadline, .. } => {
+                Some(*deadline)
+            }
             State::Closed(_) => None,
         }
     }
@@ -255,10 +261,18 @@ impl Session {
             packets: vec![Packet::Noop],
             compress: false,
         };
-        let batch = if matches!(self.state, State::WebSocket) {
-            // The packets now go over the WebSocket; the poll only has to end.
+        let batch = if self.poll_gets_noop() {
+            // The packets now go over the WebSocket (or nothing more comes); the poll only
+            // has to end.
             self.release_poll = false;
             noop()
+        } else if self.outbox.is_empty() && matches!(self.state, State::ClosingUpgrade { .. }) {
+            // The close that waits for the upgrade goes to a poll as soon as nothing is
+            // queued before it, as the reference's polling close does.
+            Batch {
+                packets: vec![Packet::Close],
+                compress: false,
+            }
         } else if self.outbox.is_empty() {
             // A poll held during an upgrade must return so the client can finish it.
             if let State::Upgrading {
@@ -277,11 +291,27 @@ impl Session {
             polling.get_notified = false;
         }
         if batch.packets.last() == Some(&Packet::Close) {
-            if let State::Closing { reason, .. } = self.state {
-                self.finish(reason);
+            match self.state {
+                State::Closing { reason, .. } => self.finish(reason),
+                State::ClosingUpgrade { reason, .. } => {
+                    // The probe dies with the session.
+                    self.ws_close = true;
+                    self.finish(reason);
+                }
+                _ => {}
             }
         }
         Some(batch)
+    }
+
+    /// Whether a poll has nothing to take but a noop: the session upgraded (its packets go
+    /// over the WebSocket), or it is over with nothing left for the poll.
+    fn poll_gets_noop(&self) -> bool {
+        match self.state {
+            State::WebSocket | State::Closing { polling: None, .. } => true,
+            State::Closed(_) => self.outbox.is_empty(),
+            _ => false,
+        }
     }
 
     /// Whether a held poll is due a noop during an upgrade.
@@ -299,14 +329,7 @@ impl Session {
         match &mut self.state {
             State::WebSocket => self.outbox.pop_front(),
             State::Closing { polling: None, .. } => self.outbox.pop_front(),
-            State::Upgrading { probe, .. } if *probe == ProbeState::Answer => {
-                *probe = ProbeState::Answered {
-                    noop_due: true,
-                    next_noop: now + NOOP_INTERVAL,
-                };
-                Some(Packet::Pong(crate::packet::Probe::Yes))
-            }
-            _ => None,
+            _ => self.answer_probe(now),
         }
         .or_else(|| self.close_drained_ws())
     }
@@ -330,7 +353,10 @@ impl Session {
             self.release_poll = false;
             return true;
         }
-        let has_payload = !self.outbox.is_empty() || self.noop_due();
+        // A close waiting for the upgrade is payload: it goes to a poll once nothing is ahead.
+        let has_payload = !self.outbox.is_empty()
+            || self.noop_due()
+            || matches!(self.state, State::ClosingUpgrade { .. });
         match self.state.polling_mut() {
             Some(p) if p.get_pending && !p.get_notified && has_payload => {
                 p.get_notified = true;
@@ -362,12 +388,12 @@ impl Session {
     }
 
     fn end_now(&mut self, reason: DisconnectReason, last_poll: Packet) {
-        if !self.state.is_open() && !matches!(self.state, State::Closing { .. }) {
+        if matches!(self.state, State::Closed(_)) {
             return;
         }
         self.outbox.clear();
         // The upgrade probe, if any, dies with the session.
-        let upgrading = matches!(self.state, State::Upgrading { .. });
+        let upgrading = self.is_upgrading();
         match self.state.polling_mut() {
             Some(polling) => {
                 self.ws_close = upgrading;
@@ -406,7 +432,11 @@ impl Session {
             }
         }
         match self.state {
-            State::Upgrading { deadline, .. } if now >= deadline => self.abort_upgrade(),
+            State::Upgrading { deadline, .. } | State::ClosingUpgrade { deadline, .. }
+                if now >= deadline =>
+            {
+                self.abort_upgrade(now);
+            }
             State::Closing {
                 reason, deadline, ..
             } if now >= deadline => self.finish(reason),
@@ -433,13 +463,6 @@ impl Session {
                 self.close_now(DisconnectReason::PingTimeout);
             }
             _ => {}
-        }
-    }
-
-    fn abort_upgrade(&mut self) {
-        if let State::Upgrading { polling, .. } = self.state {
-            self.state = State::Polling(polling);
-            self.ws_close = true;
         }
     }
 

@@ -93,6 +93,13 @@ impl Outbox {
         self.0.is_empty()
     }
 
+    /// Takes back a close queued last, if there is one.
+    pub(crate) fn take_close(&mut self) {
+        if matches!(self.0.back(), Some((Packet::Close, _))) {
+            self.0.pop_back();
+        }
+    }
+
     pub(crate) fn clear(&mut self) {
         self.0.clear();
     }

@@ -40,6 +40,18 @@ pub(crate) enum State {
     },
     /// WebSocket is the transport.
     WebSocket,
+    /// The server closes the session while a WebSocket probes the upgrade, as the reference
+    /// does: the close waits for the upgrade to finish, then the queue goes over the
+    /// WebSocket, which closes after it; or for it to fail (a bad packet, the probe's end,
+    /// `deadline`), then the close goes on polling. Meanwhile a poll takes what is queued, or
+    /// else the close, which ends the session and its probe. The probe's noop timing is
+    /// unused here: a poll is answered at once.
+    ClosingUpgrade {
+        reason: DisconnectReason,
+        polling: PollingState,
+        probe: ProbeState,
+        deadline: Instant,
+    },
     /// The server closes the session once the client has read what is queued.
     Closing {
         reason: DisconnectReason,
@@ -56,6 +68,7 @@ impl State {
         match self {
             State::Polling(polling)
             | State::Upgrading { polling, .. }
+            | State::ClosingUpgrade { polling, .. }
             | State::Closing {
                 polling: Some(polling),
                 ..
@@ -68,6 +81,7 @@ impl State {
         match self {
             State::Polling(polling)
             | State::Upgrading { polling, .. }
+            | State::ClosingUpgrade { polling, .. }
             | State::Closing {
                 polling: Some(polling),
                 ..

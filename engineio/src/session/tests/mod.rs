@@ -405,6 +405,7 @@ fn signals_before_the_event_is_taken_count_as_one() {
     assert_eq!(s.handle(t0, Input::Signal), Err(SessionError::Closed));
 }
 
+mod close_during_upgrade;
 mod eio3;
 mod fuzz;
 mod inbound;
