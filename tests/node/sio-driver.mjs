@@ -11,7 +11,8 @@
 //        name and no url, reconnects that socket (socket.connect()).
 //   {"cmd":"emit","name":"s1","event":"e","args":[...],"ack":true,"timeout":ms}
 //        with "ack", the answer comes later as {"ev":"ack","name","id":<command id>,"args"}
-//        or {"ev":"ackError","name","id","message"} (timeout, disconnection)
+//        or {"ev":"ackError","name","id","message"} (timeout, disconnection); without
+//        "ack", "count":N emits N times in one tick, each with its index 0..N-1 after args
 //   {"cmd":"ack","ackId":N,"args":[...]}     answers a server event that asked for an ack
 //   {"cmd":"disconnect","name":"s1"}
 //   {"cmd":"state","name":"s1"} -> {"ev":"state","name","connected","id","transport"}
@@ -146,7 +147,11 @@ async function handle(cmd) {
         target.emit(cmd.event, ...args, callback);
       } else {
         const target = typeof cmd.timeout === "number" ? socket.timeout(cmd.timeout) : socket;
-        target.emit(cmd.event, ...args);
+        if (typeof cmd.count === "number") {
+          for (let i = 0; i < cmd.count; i++) target.emit(cmd.event, ...args, i);
+        } else {
+          target.emit(cmd.event, ...args);
+        }
       }
       return;
     }

@@ -457,6 +457,21 @@ impl Session {
                 };
                 self.push(Packet::Ping(crate::packet::Probe::No), true);
             }
+            // A client whose input the session stopped reading (at the inbound mark, or while
+            // the layer above holds its messages, which keeps a polling POST waiting) could
+            // not answer: its pong waits behind the messages. It is pinged again instead,
+            // since a client that gets no ping for pingInterval + pingTimeout gives up.
+            Heartbeat::AwaitingPong { deadline } if now >= deadline && self.input_paused() => {
+                self.heartbeat = Heartbeat::AwaitingPong {
+                    deadline: now + self.limits.ping_timeout,
+                };
+                self.push(Packet::Ping(crate::packet::Probe::No), true);
+            }
+            Heartbeat::AwaitingPing { deadline } if now >= deadline && self.input_paused() => {
+                self.heartbeat = Heartbeat::AwaitingPing {
+                    deadline: now + self.limits.ping_timeout,
+                };
+            }
             Heartbeat::AwaitingPong { deadline } | Heartbeat::AwaitingPing { deadline }
                 if now >= deadline =>
             {
@@ -490,6 +505,12 @@ impl Session {
             self.inbound.unread(&message, post_waits);
             self.events.push_front(Event::Message(message));
         }
+    }
+
+    /// Whether the session keeps the client's input waiting: at the inbound mark, or while
+    /// the layer above holds its messages.
+    fn input_paused(&self) -> bool {
+        self.held || self.inbound.is_full()
     }
 
     /// The next event for the layer above. While messages are held the others go first; a

@@ -129,16 +129,14 @@ fn a_waiting_post_is_told_when_the_session_ends() {
     let mut s = marked(POLL, 2, 1_000_000, t0);
     s.handle(t0, Input::Recv(POLL, text("a"))).unwrap();
     s.handle(t0, Input::Recv(POLL, text("b"))).unwrap();
-    // No pong: the session ends while the POST waits at the mark.
-    let first_ping = t0 + Duration::from_millis(300);
-    s.handle(first_ping, Input::SetTimer(None)).unwrap();
-    let too_late = first_ping + Duration::from_millis(200);
+    // The session ends (the waiting GET's connection broke) while the POST waits at the mark.
+    s.handle(t0, Input::PollAborted).unwrap();
     assert_eq!(
-        drain(&mut s, too_late),
+        drain(&mut s, t0),
         [
             message("a"),
             message("b"),
-            Output::Event(Event::Closed(DisconnectReason::PingTimeout)),
+            Output::Event(Event::Closed(DisconnectReason::TransportError)),
             Output::RecvReady,
         ]
     );
@@ -193,5 +191,43 @@ fn a_close_delivers_the_held_messages_first() {
     assert_eq!(
         s.handle(t0, Input::HoldMessages(false)),
         Err(SessionError::Closed)
+    );
+}
+
+#[test]
+fn a_client_the_session_stopped_reading_is_not_timed_out_for_it() {
+    let t0 = Instant::now();
+    let ms = |n| t0 + Duration::from_millis(n);
+    let mut s = marked(WS, 1, 1_000_000, t0);
+    s.handle(t0, Input::HoldMessages(true)).unwrap();
+    s.handle(t0, Input::Recv(WS, text("a"))).unwrap();
+    assert!(s.inbound_full());
+    // The ping goes at 300 ms; its pong would be due at 500 ms, but the client's input is
+    // not read: the session pings it again instead (the client gives up without pings), and
+    // again.
+    let ping = || vec![Output::WsWrite(Packet::Ping(Probe::No))];
+    assert_eq!(drain(&mut s, ms(300)), ping());
+    assert_eq!(drain(&mut s, ms(500)), ping());
+    assert_eq!(drain(&mut s, ms(650)), []);
+    assert_eq!(drain(&mut s, ms(700)), ping());
+    assert!(!s.is_closed());
+    // Read again: the messages go up, the pong comes, the heartbeat goes on.
+    s.handle(ms(750), Input::HoldMessages(false)).unwrap();
+    assert_eq!(drain(&mut s, ms(750)), [message("a")]);
+    s.handle(ms(760), Input::Recv(WS, Packet::Pong(Probe::No)))
+        .unwrap();
+    assert_eq!(drain(&mut s, ms(1000)), []);
+    assert!(!s.is_closed());
+    // Not at the mark, a missing pong ends the session as ever.
+    assert_eq!(
+        drain(&mut s, ms(1060)),
+        [Output::WsWrite(Packet::Ping(Probe::No))]
+    );
+    assert_eq!(
+        drain(&mut s, ms(1260)),
+        [
+            Output::Event(Event::Closed(DisconnectReason::PingTimeout)),
+            Output::WsClose
+        ]
     );
 }
